@@ -1,0 +1,14 @@
+//! Typed CloudFormation.
+//!
+//! [`Template`] holds resources whose properties are typed structs (one module per AWS
+//! service under [`resources`], names spelled as in the CloudFormation specification).
+//! Values that CloudFormation may compute are [`Expr`]s. Output is deterministic:
+//! insertion order everywhere, rendered by [`yaml::to_string`].
+
+mod expr;
+mod template;
+pub mod resources;
+pub mod yaml;
+
+pub use expr::{Expr, ExprList};
+pub use template::{pascal, Output, Parameter, ParameterType, Policy, Resource, ResourceProperties, Template};

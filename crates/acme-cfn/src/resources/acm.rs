@@ -1,0 +1,1 @@
+//! `AWS::ACM::*` resource properties.

@@ -1,0 +1,1 @@
+//! `AWS::CLOUDTRAIL::*` resource properties.

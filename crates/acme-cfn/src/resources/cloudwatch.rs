@@ -1,0 +1,1 @@
+//! `AWS::CLOUDWATCH::*` resource properties.

@@ -1,0 +1,1 @@
+//! `AWS::ECR::*` resource properties.

@@ -1,0 +1,1 @@
+//! `AWS::EKS::*` resource properties.

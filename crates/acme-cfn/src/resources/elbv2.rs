@@ -1,0 +1,1 @@
+//! `AWS::ELBV2::*` resource properties.

@@ -1,0 +1,1 @@
+//! `AWS::ROUTE53::*` resource properties.

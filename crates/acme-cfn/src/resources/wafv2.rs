@@ -1,0 +1,1 @@
+//! `AWS::WAFV2::*` resource properties.

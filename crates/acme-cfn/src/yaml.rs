@@ -1,0 +1,170 @@
+//! A small deterministic YAML writer for JSON-shaped values.
+//!
+//! Block style throughout; a string is written plain only when YAML 1.1 and 1.2 both read
+//! it back as the same string, otherwise double-quoted with JSON escapes (valid YAML).
+
+use serde_json::Value;
+use std::fmt::Write;
+
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0),
+        Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0),
+        scalar => {
+            out.push_str(&scalar_text(scalar));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
+    for (k, v) in map {
+        indent(out, level);
+        out.push_str(&string_text(k));
+        out.push(':');
+        write_nested(out, v, level);
+    }
+}
+
+fn write_seq(out: &mut String, seq: &[Value], level: usize) {
+    for v in seq {
+        indent(out, level);
+        out.push('-');
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                // First entry shares the dash line; the rest align under it.
+                let mut first = true;
+                for (k, inner) in m {
+                    if first {
+                        out.push(' ');
+                        first = false;
+                    } else {
+                        indent(out, level + 2);
+                    }
+                    out.push_str(&string_text(k));
+                    out.push(':');
+                    write_nested(out, inner, level + 2);
+                }
+            }
+            Value::Array(a) if !a.is_empty() => {
+                out.push('\n');
+                write_seq(out, a, level + 2);
+            }
+            scalar => {
+                out.push(' ');
+                out.push_str(&scalar_text(scalar));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_nested(out: &mut String, v: &Value, level: usize) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            write_map(out, m, level + 2);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            write_seq(out, a, level + 2);
+        }
+        scalar => {
+            out.push(' ');
+            out.push_str(&scalar_text(scalar));
+            out.push('\n');
+        }
+    }
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => string_text(s),
+        Value::Object(_) => "{}".into(),
+        Value::Array(_) => "[]".into(),
+    }
+}
+
+fn string_text(s: &str) -> String {
+    if is_plain_safe(s) {
+        return s.to_owned();
+    }
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '\t' => q.push_str("\\t"),
+            '\r' => q.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(q, "\\u{:04x}", c as u32);
+            }
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+fn is_plain_safe(s: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "<<", "=",
+    ];
+    let Some(first) = s.chars().next() else { return false };
+    if RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) || looks_numeric(s) {
+        return false;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`. ".contains(first) || s.ends_with([' ', ':']) {
+        return false;
+    }
+    s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@()*+=,$<>^?!%&~ ".contains(c))
+        && !s.contains(": ")
+        && !s.contains(" #")
+}
+
+/// Anything a YAML 1.1 or 1.2 reader could take for a number, date or time.
+fn looks_numeric(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    body.starts_with(|c: char| c.is_ascii_digit())
+        || body.starts_with(".inf")
+        || body.starts_with(".nan")
+        || body.eq_ignore_ascii_case(".inf")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn quotes_what_yaml_would_reinterpret() {
+        for s in ["true", "No", "1.34", "010", "", " lead", "a: b", "*", "-x", "2010-09-09", "x #y", "{a}"] {
+            assert!(to_string(&json!(s)).starts_with('"'), "{s:?} must be quoted");
+        }
+        for s in ["acme-network", "AWS::EC2::VPC", "arn:aws:iam::aws:policy/Foo", "/api/*", "cron(0 5 * * ? *)"] {
+            assert_eq!(to_string(&json!(s)), format!("{s}\n"), "{s:?} stays plain");
+        }
+    }
+
+    #[test]
+    fn nests_maps_and_sequences() {
+        let v = json!({"A": {"B": [1, {"C": "d", "E": ["f"]}], "G": {}}, "H": []});
+        assert_eq!(to_string(&v), "A:\n  B:\n    - 1\n    - C: d\n      E:\n        - f\n  G: {}\nH: []\n");
+    }
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(to_string(&json!("a\"b\\c\nd\u{1}")), "\"a\\\"b\\\\c\\nd\\u0001\"\n");
+    }
+}

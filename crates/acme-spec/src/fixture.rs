@@ -1,0 +1,87 @@
+//! A complete in-code [`Platform`], the same one the bundled `acme.yaml` describes.
+//! Tests of later stages start from it and change what they need.
+
+use crate::model::*;
+use std::collections::BTreeMap;
+
+fn service(name: &str, port: u16) -> Service {
+    Service {
+        name: name.into(),
+        namespace: name.into(),
+        ports: vec![ServicePort { name: "http".into(), port }],
+        health: Health { path: "/healthz".into() },
+        routes: vec![],
+        websocket: false,
+        talks_to: vec![],
+        uses: vec![],
+        replicas: Replicas { min: 2, max: 6 },
+        resources: Resources {
+            cpu_request: "250m".into(),
+            cpu_limit: "1".into(),
+            memory_request: "256Mi".into(),
+            memory_limit: "512Mi".into(),
+        },
+        env: BTreeMap::new(),
+    }
+}
+
+fn route(host: &str, path: Option<&str>, port: u16) -> Route {
+    Route { host: host.into(), path: path.map(Into::into), port }
+}
+
+/// ACME's platform as the proposal describes it.
+pub fn acme() -> Platform {
+    let www = "www.acme.example.com";
+    let mut web = service("web", 8080);
+    web.routes = vec![route(www, None, 8080)];
+    web.talks_to = vec!["api".into()];
+
+    let mut api = service("api", 8080);
+    api.routes = vec![route(www, Some("/api"), 8080)];
+    api.uses = vec![Use::Database, Use::Bucket("uploads".into())];
+    api.talks_to = vec!["auth".into()];
+
+    let mut auth = service("auth", 8080);
+    auth.routes = vec![route("auth.acme.example.com", None, 8080)];
+    auth.uses = vec![Use::Database];
+
+    let mut chat = service("chat", 8080);
+    chat.routes = vec![route("chat.acme.example.com", None, 8080)];
+    chat.websocket = true;
+    chat.talks_to = vec!["auth".into()];
+
+    Platform {
+        name: "acme".into(),
+        region: "us-east-1".into(),
+        domain: "acme.example.com".into(),
+        dns: Dns { zone: ZoneSource::Create, private_zone: Some("internal.acme.example.com".into()) },
+        network: Network { cidr: "10.20.0.0/16".parse().expect("literal CIDR"), zones: 3 },
+        cluster: Cluster {
+            version: "1.34".into(),
+            public_access_cidrs: vec![],
+            admin_role_arns: vec!["arn:aws:iam::111122223333:role/acme-platform-admin".into()],
+        },
+        database: Some(Database {
+            engine: Engine::Postgres,
+            version: "17".into(),
+            class: "db.r7g.large".into(),
+            storage_gb: 100,
+            max_storage_gb: 500,
+            db_name: "acme".into(),
+            multi_az: true,
+            backup_retention_days: 14,
+            deletion_protection: true,
+        }),
+        services: vec![web, api, auth, chat],
+        edge: Edge { waf: true, idle_timeout_seconds: 60 },
+        alerts: Alerts { email: vec!["ops@acme.example.com".into()] },
+        ci: Ci { provider: CiProvider::Jenkins, repository: Some("acme/platform".into()), branch: "main".into() },
+        backup: Backup {
+            schedule: "cron(0 5 * * ? *)".into(),
+            retention_days: 35,
+            copy_to: None,
+            vault_lock: None,
+        },
+        legacy: Some(Legacy { target: "old-lb.acme-legacy.example.net".into() }),
+    }
+}

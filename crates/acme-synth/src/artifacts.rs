@@ -1,0 +1,36 @@
+use crate::stacks;
+use crate::{Plan, Stack};
+use acme_spec::Platform;
+use std::collections::BTreeMap;
+
+/// Everything synthesis produces for one platform.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Artifacts {
+    /// Stacks in dependency order: a stack only reads outputs of stacks before it.
+    pub stacks: Vec<Stack>,
+    pub plan: Plan,
+}
+
+/// The whole platform, as a pure function of its description.
+pub fn synthesize(platform: &Platform) -> Artifacts {
+    let stacks = stacks::build_all(platform);
+    let plan = Plan::new(&platform.name, &platform.region, &stacks);
+    Artifacts { stacks, plan }
+}
+
+impl Artifacts {
+    pub fn stack(&self, name: crate::StackName) -> Option<&Stack> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// Output files by path relative to the output folder, rendered.
+    pub fn files(&self) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        for s in &self.stacks {
+            files.insert(format!("cloudformation/{}.yaml", s.name), acme_cfn::yaml::to_string(&s.template.to_value()));
+        }
+        let plan = serde_json::to_string_pretty(&self.plan).unwrap_or_else(|e| unreachable!("plan serializes: {e}"));
+        files.insert("plan.json".to_owned(), plan + "\n");
+        files
+    }
+}

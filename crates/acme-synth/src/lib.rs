@@ -1,0 +1,14 @@
+//! Synthesis: [`synthesize`] turns a validated [`Platform`] into [`Artifacts`].
+//!
+//! Pure: no clock, no randomness, no I/O. The same platform always gives byte-identical
+//! artifacts. One module per stack under [`stacks`]; [`Stack`] records which upstream
+//! outputs each stack takes as parameters, and the [`Plan`] is derived from that.
+
+mod artifacts;
+mod plan;
+mod stack;
+pub mod stacks;
+
+pub use artifacts::{Artifacts, synthesize};
+pub use plan::{Plan, PlanInput, PlanStack};
+pub use stack::{Input, Stack, StackName};

@@ -1,0 +1,132 @@
+use acme_cfn::{Expr, ExprList, Parameter, ParameterType, Template};
+use serde::Serialize;
+use std::fmt;
+
+/// The stacks of a platform, split by lifecycle and blast radius.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StackName {
+    /// Customer-managed KMS keys, one per purpose.
+    Keys,
+    /// VPC, subnets, NAT gateways, flow logs, endpoints.
+    Network,
+    /// Public (and private) hosted zones and the ACM certificates validated in them.
+    Dns,
+    /// The role CI assumes (and GitHub's OIDC provider).
+    Ci,
+    /// The EKS cluster, its roles and access entries.
+    Cluster,
+    /// ECR repositories.
+    Registry,
+    /// The RDS database.
+    Data,
+    /// The ALB, its listeners, target groups, WAF and the DNS records that point at it.
+    Edge,
+    /// Per-microservice IAM roles, pod identity associations and owned buckets.
+    Services,
+    /// CloudTrail, alarms, the alert topic, the dashboard and Container Insights.
+    Observability,
+    /// AWS Backup vault and plan.
+    Backup,
+}
+
+impl StackName {
+    pub const ALL: [StackName; 11] = [
+        StackName::Keys,
+        StackName::Network,
+        StackName::Dns,
+        StackName::Ci,
+        StackName::Cluster,
+        StackName::Registry,
+        StackName::Data,
+        StackName::Edge,
+        StackName::Services,
+        StackName::Observability,
+        StackName::Backup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StackName::Keys => "keys",
+            StackName::Network => "network",
+            StackName::Dns => "dns",
+            StackName::Ci => "ci",
+            StackName::Cluster => "cluster",
+            StackName::Registry => "registry",
+            StackName::Data => "data",
+            StackName::Edge => "edge",
+            StackName::Services => "services",
+            StackName::Observability => "observability",
+            StackName::Backup => "backup",
+        }
+    }
+}
+
+impl fmt::Display for StackName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parameter of one stack that acmectl fills from an upstream stack's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub parameter: String,
+    pub from: StackName,
+    pub output: String,
+}
+
+/// One synthesized stack: its template and the upstream outputs it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack {
+    pub name: StackName,
+    pub template: Template,
+    pub inputs: Vec<Input>,
+}
+
+impl Stack {
+    pub fn new(name: StackName, description: impl Into<String>) -> Self {
+        Stack { name, template: Template::new(description), inputs: vec![] }
+    }
+
+    /// Take `output` of stack `from` as a parameter of the same name; returns a `Ref` to it.
+    /// Output names are unique across a platform, so the parameter name says where it comes from.
+    pub fn import(&mut self, from: StackName, output: &str, parameter_type: ParameterType) -> Expr {
+        self.declare_input(from, output, parameter_type);
+        Expr::r#ref(output)
+    }
+
+    /// Like [`Stack::import`], for list-typed parameters (`List<AWS::EC2::Subnet::Id>`, ...).
+    pub fn import_list(&mut self, from: StackName, output: &str, parameter_type: ParameterType) -> ExprList {
+        debug_assert!(parameter_type.is_list(), "{output} is imported as a list");
+        self.declare_input(from, output, parameter_type);
+        ExprList::Ref(output.to_owned())
+    }
+
+    fn declare_input(&mut self, from: StackName, output: &str, parameter_type: ParameterType) {
+        if self.template.parameters.contains_key(output) {
+            return;
+        }
+        self.template.parameters.insert(
+            output.to_owned(),
+            Parameter {
+                parameter_type,
+                description: format!("Output {output} of the {from} stack, passed by acmectl."),
+                default: None,
+                allowed_values: vec![],
+            },
+        );
+        self.inputs.push(Input { parameter: output.to_owned(), from, output: output.to_owned() });
+    }
+
+    /// Stacks this one reads from, without repeats, in first-use order.
+    pub fn depends_on(&self) -> Vec<StackName> {
+        let mut deps: Vec<StackName> = vec![];
+        for input in &self.inputs {
+            if !deps.contains(&input.from) {
+                deps.push(input.from);
+            }
+        }
+        deps
+    }
+}

@@ -1,0 +1,8 @@
+//! The `ci` stack.
+
+use crate::{Stack, StackName};
+use acme_spec::Platform;
+
+pub fn build(_p: &Platform) -> Stack {
+    Stack::new(StackName::Ci, "ci")
+}

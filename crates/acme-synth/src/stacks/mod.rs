@@ -1,0 +1,33 @@
+//! One module per stack. Each `build` takes the platform and returns its [`Stack`];
+//! a stack may import only outputs of stacks built before it in [`build_all`].
+
+use crate::Stack;
+use acme_spec::Platform;
+
+pub mod backup;
+pub mod ci;
+pub mod cluster;
+pub mod data;
+pub mod dns;
+pub mod edge;
+pub mod keys;
+pub mod names;
+pub mod network;
+pub mod observability;
+pub mod registry;
+pub mod services;
+
+/// Every stack of the platform, in dependency order.
+pub fn build_all(p: &Platform) -> Vec<Stack> {
+    let mut stacks = vec![keys::build(p), network::build(p), dns::build(p), ci::build(p), cluster::build(p), registry::build(p)];
+    if p.database.is_some() {
+        stacks.push(data::build(p));
+    }
+    stacks.push(edge::build(p));
+    stacks.push(services::build(p));
+    stacks.push(observability::build(p));
+    if p.database.is_some() {
+        stacks.push(backup::build(p));
+    }
+    stacks
+}
