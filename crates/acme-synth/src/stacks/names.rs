@@ -21,3 +21,23 @@ pub fn cluster(p: &Platform) -> String {
 pub fn repository(p: &Platform, service: &str) -> String {
     format!("{}/{service}", p.name)
 }
+
+/// Logical id of a service's target group in the edge stack (one per routed service port).
+pub fn target_group(service: &acme_spec::Service, port: &acme_spec::ServicePort) -> String {
+    let svc = acme_cfn::pascal(&service.name);
+    if port.port == service.main_port() {
+        format!("{svc}TargetGroup")
+    } else {
+        format!("{svc}{}TargetGroup", acme_cfn::pascal(&port.name))
+    }
+}
+
+/// Edge output carrying that target group's ARN (read by TargetGroupBinding and alarms).
+pub fn target_group_output(service: &acme_spec::Service, port: &acme_spec::ServicePort) -> String {
+    format!("{}Arn", target_group(service, port))
+}
+
+/// DNS output carrying the ARN of the certificate for one host.
+pub fn certificate_output(host: &str) -> String {
+    format!("Certificate{}Arn", acme_cfn::pascal(host))
+}
