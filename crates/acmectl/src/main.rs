@@ -1,1 +1,21 @@
-fn main() {}
+//! acmectl: the binary. Argument parsing and dispatch only; the work is in the library crates.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match &cli.command {
+        cli::Command::Synth(args) => commands::synth::run(&cli.global, args),
+        cli::Command::Schema => commands::schema::run(),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(failure) => failure.report(),
+    }
+}

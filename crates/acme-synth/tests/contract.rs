@@ -1,0 +1,191 @@
+//! Properties that hold for every platform: how stacks fit together, and the rules of
+//! DESIGN.md that no single stack module can see.
+
+use acme_spec::{fixture, CiProvider, Platform, ZoneSource};
+use acme_synth::{synthesize, Artifacts, StackName};
+use serde_json::Value;
+
+fn variants() -> Vec<(&'static str, Platform)> {
+    let base = fixture::acme();
+    let mut no_db = base.clone();
+    no_db.database = None;
+    for s in &mut no_db.services {
+        s.uses.retain(|u| *u != acme_spec::Use::Database);
+    }
+    let mut mysql = base.clone();
+    if let Some(db) = &mut mysql.database {
+        db.engine = acme_spec::Engine::Mysql;
+        db.version = "8.4".into();
+    }
+    let mut github = base.clone();
+    github.ci.provider = CiProvider::Github;
+    let mut two_zones = base.clone();
+    two_zones.network.zones = 2;
+    let mut existing_zone = base.clone();
+    existing_zone.dns.zone = ZoneSource::Existing { id: "Z0123456789ABCDEFGHIJ".into() };
+    existing_zone.dns.private_zone = None;
+    vec![
+        ("acme", base),
+        ("no-db", no_db),
+        ("mysql", mysql),
+        ("github", github),
+        ("two-zones", two_zones),
+        ("existing-zone", existing_zone),
+    ]
+}
+
+#[test]
+fn every_parameter_comes_from_an_output_of_an_earlier_stack() {
+    for (variant, p) in variants() {
+        let a = synthesize(&p);
+        for (i, stack) in a.stacks.iter().enumerate() {
+            for input in &stack.inputs {
+                let upstream = a.stacks[..i].iter().find(|s| s.name == input.from).unwrap_or_else(|| {
+                    panic!("[{variant}] {} imports {} from {}, which is not built before it", stack.name, input.output, input.from)
+                });
+                assert!(
+                    upstream.template.outputs.contains_key(&input.output),
+                    "[{variant}] {} imports {} but the {} stack has no such output",
+                    stack.name,
+                    input.output,
+                    input.from
+                );
+            }
+            for (param, _) in &stack.template.parameters {
+                assert!(
+                    stack.inputs.iter().any(|i| &i.parameter == param),
+                    "[{variant}] {} parameter {param} is not wired in plan.json",
+                    stack.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn output_names_are_unique_across_the_platform() {
+    for (variant, p) in variants() {
+        let a = synthesize(&p);
+        let mut seen: Vec<(&str, StackName)> = vec![];
+        for s in &a.stacks {
+            for name in s.template.outputs.keys() {
+                if let Some((_, other)) = seen.iter().find(|(n, _)| n == name) {
+                    panic!("[{variant}] output {name} is declared by both {other} and {}", s.name);
+                }
+                seen.push((name, s.name));
+            }
+        }
+    }
+}
+
+#[test]
+fn waves_respect_dependencies_and_cover_every_stack_once() {
+    let a = synthesize(&fixture::acme());
+    let order: Vec<StackName> = a.plan.waves.iter().flatten().copied().collect();
+    assert_eq!(order.len(), a.stacks.len());
+    for s in &a.plan.stacks {
+        let wave_of = |n: StackName| a.plan.waves.iter().position(|w| w.contains(&n));
+        for d in &s.depends_on {
+            assert!(wave_of(*d) < wave_of(s.name), "{} must come after {d}", s.name);
+        }
+    }
+}
+
+fn walk<'a>(v: &'a Value, f: &mut impl FnMut(&'a str, &'a Value)) {
+    match v {
+        Value::Object(m) => {
+            for (k, inner) in m {
+                f(k, inner);
+                walk(inner, f);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| walk(i, f)),
+        _ => {}
+    }
+}
+
+#[test]
+fn only_native_types_and_no_cross_stack_exports() {
+    for (variant, p) in variants() {
+        let a = synthesize(&p);
+        for s in &a.stacks {
+            for (id, r) in &s.template.resources {
+                assert!(r.resource_type.starts_with("AWS::"), "[{variant}] {}/{id}: {}", s.name, r.resource_type);
+                assert!(
+                    !r.resource_type.starts_with("AWS::CloudFormation::CustomResource")
+                        && !r.resource_type.starts_with("AWS::Lambda::"),
+                    "[{variant}] {}/{id} is a custom resource or Lambda",
+                    s.name
+                );
+            }
+            let v = s.template.to_value();
+            walk(&v, &mut |k, _| {
+                assert!(k != "Export" && k != "Fn::ImportValue" && k != "Fn::Cidr", "[{variant}] {} uses {k}", s.name);
+            });
+        }
+    }
+}
+
+/// DESIGN.md decision 3: nothing stateful is lost by accident.
+#[test]
+fn stateful_resources_are_retained_or_snapshotted() {
+    const STATEFUL: &[&str] = &[
+        "AWS::RDS::DBInstance",
+        "AWS::KMS::Key",
+        "AWS::S3::Bucket",
+        "AWS::Route53::HostedZone",
+        "AWS::ECR::Repository",
+        "AWS::Backup::BackupVault",
+    ];
+    for (variant, p) in variants() {
+        let a = synthesize(&p);
+        for s in &a.stacks {
+            for (id, r) in &s.template.resources {
+                if STATEFUL.contains(&r.resource_type) {
+                    assert!(r.deletion_policy.is_some_and(|d| d != acme_cfn::Policy::Delete), "[{variant}] {}/{id} DeletionPolicy", s.name);
+                    assert!(r.update_replace_policy.is_some_and(|d| d != acme_cfn::Policy::Delete), "[{variant}] {}/{id} UpdateReplacePolicy", s.name);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn synthesis_is_byte_identical_across_runs() {
+    for (variant, p) in variants() {
+        let first: Artifacts = synthesize(&p);
+        let second = synthesize(&p.clone());
+        assert_eq!(first.files(), second.files(), "[{variant}] output differs between runs");
+    }
+}
+
+/// AWS's documented per-template quotas.
+#[test]
+fn templates_stay_within_cloudformation_quotas() {
+    for (variant, p) in variants() {
+        let a = synthesize(&p);
+        for s in &a.stacks {
+            let t = &s.template;
+            assert!(t.resources.len() <= 500, "[{variant}] {}: {} resources", s.name, t.resources.len());
+            assert!(t.parameters.len() <= 200, "[{variant}] {}: {} parameters", s.name, t.parameters.len());
+            assert!(t.outputs.len() <= 200, "[{variant}] {}: {} outputs", s.name, t.outputs.len());
+        }
+        for (path, text) in a.files() {
+            assert!(text.len() <= 1_000_000, "[{variant}] {path} is {} bytes, over the 1 MB template limit", text.len());
+        }
+    }
+}
+
+#[test]
+fn plan_names_every_stack_with_platform_prefix() {
+    let a = synthesize(&fixture::acme());
+    let files = a.files();
+    let plan: Value = serde_json::from_str(&files["plan.json"]).expect("plan.json is JSON");
+    let stacks = plan["stacks"].as_array().expect("stacks list");
+    assert_eq!(stacks.len(), a.stacks.len());
+    for s in stacks {
+        let name = s["name"].as_str().expect("name");
+        assert_eq!(s["stack_name"], format!("acme-{name}"));
+        assert!(files.contains_key(s["template"].as_str().expect("template path")));
+    }
+}
