@@ -1,8 +1,1169 @@
-//! The `edge` stack.
+//! The `edge` stack: the internet-facing Application Load Balancer, its listeners,
+//! one IP target group per routed service port, the listener rules, the optional WAF,
+//! the access-log bucket and the DNS records that point at the load balancer.
+//!
+//! The records live here rather than in `dns` because the load balancer needs the dns
+//! stack's certificates first. Pods join the target groups through `TargetGroupBinding`
+//! (services stack); the target group ARNs are outputs for that and for the alarms.
+//!
+//! The load balancer is IPv4 only: the network model has no IPv6 CIDR, and a dualstack ALB
+//! needs IPv6 on its subnets. Switching to `dualstack` means AAAA records and `::/0` rules.
 
+use crate::stacks::names;
 use crate::{Stack, StackName};
-use acme_spec::Platform;
+use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup, SecurityGroupIngress};
+use acme_cfn::resources::elbv2::{
+    Action, Attribute, Certificate, FixedResponseConfig, Listener, ListenerCertificate, ListenerRule, LoadBalancer,
+    Matcher, RedirectConfig, RuleCondition, TargetGroup,
+};
+use acme_cfn::resources::iam::{PolicyDocument, Principal, Statement};
+use acme_cfn::resources::logs::LogGroup;
+use acme_cfn::resources::route53::{AliasTarget, RecordSet};
+use acme_cfn::resources::s3::{
+    AbortIncompleteMultipartUpload, Bucket, BucketEncryption, BucketPolicy, LifecycleConfiguration, LifecycleRule,
+    NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+    ServerSideEncryptionByDefault, ServerSideEncryptionRule, VersioningConfiguration,
+};
+use acme_cfn::resources::wafv2::{
+    DefaultAction, Empty, FieldToMatch, LoggingConfiguration, ManagedRuleGroupStatement, OverrideAction,
+    RateBasedStatement, Rule, RuleAction, SingleHeader, Statement as WafStatement, VisibilityConfig, WebAcl,
+    WebAclAssociation,
+};
+use acme_cfn::{Expr, ParameterType, pascal};
+use acme_spec::{Platform, Route, Service, ServicePort};
+use serde_json::json;
+use std::collections::BTreeSet;
 
-pub fn build(_p: &Platform) -> Stack {
-    Stack::new(StackName::Edge, "edge")
+/// TLS 1.3 plus TLS 1.2 with ECDHE and AES-GCM only, with hybrid post-quantum key
+/// exchange offered to clients that support it. The restricted (`Res`) family is the
+/// strictest that still serves every TLS 1.2 browser; AWS recommends it and the console
+/// uses it by default.
+pub const HTTPS_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
+/// ALB idle timeout floor when any service holds WebSocket connections. The timeout is
+/// an attribute of the whole load balancer, so one WebSocket service raises it for all.
+pub const WEBSOCKET_IDLE_TIMEOUT_SECONDS: u32 = 3600;
+
+/// The largest idle timeout an ALB accepts.
+const MAX_IDLE_TIMEOUT_SECONDS: u32 = 4000;
+
+/// Drain time of a target leaving its group: short for request/response services,
+/// long for WebSocket services so open connections can finish.
+pub const DEREGISTRATION_DELAY_SECONDS: u32 = 30;
+pub const WEBSOCKET_DEREGISTRATION_DELAY_SECONDS: u32 = 300;
+
+/// Requests one client IP may send in five minutes before the WAF blocks it (about 10/s).
+pub const WAF_RATE_LIMIT_PER_5_MIN: u64 = 3000;
+
+/// Key prefix of the access logs inside their bucket.
+const ACCESS_LOG_PREFIX: &str = "alb";
+
+/// Security-group rules this stack spends on service ports, on the ALB group and on the
+/// cluster group (60 inbound rules per group by default, shared with EKS's own rules).
+const MAX_PORT_RULES: usize = 20;
+
+// Logical ids other code and tests refer to.
+pub const LOAD_BALANCER: &str = "LoadBalancer";
+pub const SECURITY_GROUP: &str = "LoadBalancerSecurityGroup";
+pub const HTTPS_LISTENER: &str = "HttpsListener";
+pub const HTTP_LISTENER: &str = "HttpListener";
+pub const ACCESS_LOG_BUCKET: &str = "AccessLogBucket";
+pub const ACCESS_LOG_BUCKET_POLICY: &str = "AccessLogBucketPolicy";
+pub const WEB_ACL: &str = "WebAcl";
+
+/// A target group: one per service port that at least one route sends traffic to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target<'a> {
+    pub service: &'a Service,
+    pub port: ServicePort,
+}
+
+impl Target<'_> {
+    pub fn logical_id(&self) -> String {
+        names::target_group(self.service, &self.port)
+    }
+
+    /// Name of the edge output carrying this target group's ARN.
+    pub fn output(&self) -> String {
+        names::target_group_output(self.service, &self.port)
+    }
+
+    /// `web`, or `web-admin` for a second port: for alarm and widget names.
+    pub fn slug(&self) -> String {
+        if self.port.port == self.service.main_port() {
+            self.service.name.clone()
+        } else {
+            format!("{}-{}", self.service.name, self.port.name)
+        }
+    }
+}
+
+/// Every target group of the platform, in service order, then port order.
+pub fn targets(p: &Platform) -> Vec<Target<'_>> {
+    let mut out = vec![];
+    for service in &p.services {
+        let routed: BTreeSet<u16> = service.routes.iter().map(|r| r.port).collect();
+        for port in &service.ports {
+            if routed.contains(&port.port) {
+                out.push(Target { service, port: port.clone() });
+            }
+        }
+        // A route to a port the service does not declare is rejected by the spec
+        // validator; should one get through, it still gets a target group of its own.
+        for &port in &routed {
+            if !service.ports.iter().any(|sp| sp.port == port) {
+                out.push(Target { service, port: ServicePort { name: format!("port-{port}"), port } });
+            }
+        }
+    }
+    out
+}
+
+/// A listener rule: one route of one service and the rule's priority.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListenerRoute<'a> {
+    pub service: &'a Service,
+    pub route: &'a Route,
+    pub priority: u32,
+}
+
+impl ListenerRoute<'_> {
+    /// Derived from the route alone, so the rule keeps its identity when other routes
+    /// come and go, or when the route moves to another service (a changed logical id
+    /// would create the replacement while the old rule still holds the priority).
+    pub fn logical_id(&self) -> String {
+        format!("Rule{:016X}", stable_hash(&route_key(self.route)))
+    }
+
+    /// The `path-pattern` values: `/api` matches `/api` itself and everything below it.
+    pub fn path_patterns(&self) -> Option<Vec<String>> {
+        normalized_path(self.route.path.as_deref()).map(|p| vec![p.clone(), format!("{p}/*")])
+    }
+}
+
+/// Priority ranges, evaluated lowest first. Index 0 holds host-only rules, index `d`
+/// the rules whose path has `d` segments; the last range also takes anything deeper.
+///
+/// Why ranges: two rules of one host overlap only when one path is a prefix (by whole
+/// segments) of the other, and then the deeper one must win. Deeper paths live in lower
+/// ranges, and every host's catch-all rule is above all path rules, so the order holds
+/// whatever the hashes are. Rules in the same range never overlap: different hosts, or
+/// sibling paths of the same depth. Each range has at least 100 slots, the route quota.
+/// Paths deeper than 12 segments share the last range, where their order is not
+/// guaranteed.
+const PRIORITY_RANGES: [(u32, u32); 13] = [
+    (46_001, 50_000),
+    (26_001, 46_000),
+    (14_001, 26_000),
+    (8_001, 14_000),
+    (4_001, 8_000),
+    (2_001, 4_000),
+    (1_201, 2_000),
+    (801, 1_200),
+    (501, 800),
+    (301, 500),
+    (201, 300),
+    (101, 200),
+    (1, 100),
+];
+
+/// Listener rules with stable priorities, in service and route order.
+///
+/// A rule's priority is its home slot, a hash of host and path within its range, so it
+/// does not depend on the rule's position, nor on which other routes exist. CloudFormation
+/// changes priorities one rule at a time and two rules may never share one, so a reshuffle
+/// would fail the update. On a collision the routes are probed in key order (the next free
+/// slot in the range), which keeps the result a function of the set of routes alone; only
+/// routes that collide can move each other. A repeated host and path keeps its first route.
+pub fn listener_routes(p: &Platform) -> Vec<ListenerRoute<'_>> {
+    let mut seen = BTreeSet::new();
+    let mut routes: Vec<(&Service, &Route, String)> = vec![];
+    for service in &p.services {
+        for route in &service.routes {
+            let key = route_key(route);
+            if seen.insert(key.clone()) {
+                routes.push((service, route, key));
+            }
+        }
+    }
+
+    let mut order: Vec<usize> = (0..routes.len()).collect();
+    order.sort_by(|&a, &b| routes[a].2.cmp(&routes[b].2));
+    let mut taken = BTreeSet::new();
+    let mut priorities = vec![0; routes.len()];
+    for i in order {
+        let (_, route, key) = &routes[i];
+        let range = path_depth(route.path.as_deref()).min(PRIORITY_RANGES.len() - 1);
+        let (lo, hi) = PRIORITY_RANGES[range];
+        let size = u64::from(hi - lo + 1);
+        let home = stable_hash(key) % size;
+        let probe = (0..size).map(|step| lo + ((home + step) % size) as u32);
+        // A full range cannot happen within the route quota; fall back to any free slot
+        // rather than fail, at the cost of the ordering guarantee.
+        let slot = probe.chain(1..=50_000).find(|s| !taken.contains(s)).unwrap_or(50_000);
+        taken.insert(slot);
+        priorities[i] = slot;
+    }
+    routes
+        .into_iter()
+        .zip(priorities)
+        .map(|((service, route, _), priority)| ListenerRoute { service, route, priority })
+        .collect()
+}
+
+/// `host` or `host/path`, lowercased host: what identifies a route on the listener.
+fn route_key(route: &Route) -> String {
+    let host = route.host.to_ascii_lowercase();
+    match normalized_path(route.path.as_deref()) {
+        Some(path) => format!("{host}{path}"),
+        None => host,
+    }
+}
+
+/// `/api/` → `/api`; `/` and empty → `None` (the whole host).
+fn normalized_path(path: Option<&str>) -> Option<String> {
+    let segments: Vec<&str> = path?.split('/').filter(|s| !s.is_empty()).collect();
+    (!segments.is_empty()).then(|| format!("/{}", segments.join("/")))
+}
+
+fn path_depth(path: Option<&str>) -> usize {
+    path.map_or(0, |p| p.split('/').filter(|s| !s.is_empty()).count())
+}
+
+/// 64-bit FNV-1a: fixed across platforms, Rust versions and runs (unlike `DefaultHasher`).
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// The ALB idle timeout: the configured one, raised for WebSocket services.
+pub fn idle_timeout_seconds(p: &Platform) -> u32 {
+    let configured = p.edge.idle_timeout_seconds.clamp(1, MAX_IDLE_TIMEOUT_SECONDS);
+    if p.services.iter().any(|s| s.websocket && !s.routes.is_empty()) {
+        configured.max(WEBSOCKET_IDLE_TIMEOUT_SECONDS)
+    } else {
+        configured
+    }
+}
+
+/// Inclusive port ranges covering `ports`: adjacent ports merged, then the closest
+/// neighbours merged until at most `max` ranges remain.
+fn port_ranges(ports: &BTreeSet<u16>, max: usize) -> Vec<(u16, u16)> {
+    let mut ranges: Vec<(u16, u16)> = vec![];
+    for &port in ports {
+        match ranges.last_mut() {
+            Some(last) if u32::from(last.1) + 1 == u32::from(port) => last.1 = port,
+            _ => ranges.push((port, port)),
+        }
+    }
+    while ranges.len() > max.max(1) {
+        let closest = (1..ranges.len()).min_by_key(|&i| (ranges[i].0 - ranges[i - 1].1, i)).unwrap_or(1);
+        ranges[closest - 1].1 = ranges[closest].1;
+        ranges.remove(closest);
+    }
+    ranges
+}
+
+fn port_label(from: u16, to: u16) -> String {
+    if from == to { format!("port {from}") } else { format!("ports {from}-{to}") }
+}
+
+/// Who may write ALB access logs into the bucket. Regions opened before August 2022 use
+/// the regional Elastic Load Balancing account; later ones the log delivery service
+/// principal (Elastic Load Balancing user guide, "Enable access logs").
+fn elb_log_writer(region: &str) -> Principal {
+    let account = match region {
+        "us-east-1" => Some("127311923021"),
+        "us-east-2" => Some("033677994240"),
+        "us-west-1" => Some("027434742980"),
+        "us-west-2" => Some("797873946194"),
+        "af-south-1" => Some("098369216593"),
+        "ca-central-1" => Some("985666609251"),
+        "eu-central-1" => Some("054676820928"),
+        "eu-west-1" => Some("156460612806"),
+        "eu-west-2" => Some("652711504416"),
+        "eu-south-1" => Some("635631232127"),
+        "eu-west-3" => Some("009996457667"),
+        "eu-north-1" => Some("897822967062"),
+        "ap-east-1" => Some("754344448648"),
+        "ap-northeast-1" => Some("582318560864"),
+        "ap-northeast-2" => Some("600734575887"),
+        "ap-northeast-3" => Some("383597477331"),
+        "ap-southeast-1" => Some("114774131450"),
+        "ap-southeast-2" => Some("783225319266"),
+        "ap-south-1" => Some("718504428378"),
+        "me-south-1" => Some("076674570225"),
+        "sa-east-1" => Some("507241528517"),
+        "us-gov-west-1" => Some("048591011584"),
+        "us-gov-east-1" => Some("190560391635"),
+        _ => None,
+    };
+    match account {
+        Some(account) => Principal::aws(Expr::sub(format!("arn:${{AWS::Partition}}:iam::{account}:root"))),
+        None => Principal::service("logdelivery.elasticloadbalancing.amazonaws.com"),
+    }
+}
+
+fn deny_insecure_transport(bucket: &str) -> Statement {
+    Statement::deny(&["s3:*"], vec![Expr::att(bucket, "Arn"), Expr::sub(format!("${{{bucket}.Arn}}/*"))])
+        .sid("DenyInsecureTransport")
+        .principal(Principal::anyone())
+        .condition(json!({ "Bool": { "aws:SecureTransport": "false" } }))
+}
+
+fn waf_visibility(metric: String) -> VisibilityConfig {
+    VisibilityConfig { sampled_requests_enabled: true, cloud_watch_metrics_enabled: true, metric_name: metric }
+}
+
+fn managed_rule(p: &Platform, name: &str, group: &str, priority: u32) -> Rule {
+    Rule {
+        name: name.into(),
+        priority,
+        statement: WafStatement {
+            managed_rule_group_statement: Some(ManagedRuleGroupStatement {
+                vendor_name: "AWS".into(),
+                name: group.into(),
+                version: None,
+                excluded_rules: vec![],
+            }),
+            ..Default::default()
+        },
+        action: None,
+        override_action: Some(OverrideAction { none: Some(Empty {}), count: None }),
+        visibility_config: waf_visibility(format!("{}-{name}", p.name)),
+    }
+}
+
+pub fn build(p: &Platform) -> Stack {
+    let mut stack = Stack::new(
+        StackName::Edge,
+        format!("{}: internet-facing Application Load Balancer, target groups, WAF and DNS records", p.name),
+    );
+    let vpc = stack.import(StackName::Network, "VpcId", ParameterType::VpcId);
+    let public_subnets = stack.import_list(StackName::Network, "PublicSubnetIds", ParameterType::SubnetIds);
+    let cluster_sg = stack.import(StackName::Cluster, "ClusterSecurityGroupId", ParameterType::SecurityGroupId);
+    let zone = stack.import(StackName::Dns, "HostedZoneId", ParameterType::String);
+    let hosts = p.hosts();
+    let certificates: Vec<Expr> = hosts
+        .iter()
+        .map(|h| stack.import(StackName::Dns, &names::certificate_output(h), ParameterType::String))
+        .collect();
+    let logs_key = p.edge.waf.then(|| stack.import(StackName::Keys, "LogsKeyArn", ParameterType::String));
+
+    let targets = targets(p);
+    let routes = listener_routes(p);
+    // Health checks of a second port's group go to the main port, which must be open too.
+    let ports: BTreeSet<u16> = targets.iter().flat_map(|t| [t.port.port, t.service.main_port()]).collect();
+    let ranges = port_ranges(&ports, MAX_PORT_RULES);
+    let t = &mut stack.template;
+
+    // Security groups. The cluster group belongs to EKS (cluster stack), so the ALB's way
+    // in is a standalone ingress rule on it; the ALB group's own rules can stay inline.
+    let mut egress: Vec<EgressRule> = ranges
+        .iter()
+        .map(|&(from, to)| EgressRule {
+            description: format!("To pods on service {}", port_label(from, to)),
+            ip_protocol: "tcp".into(),
+            from_port: Some(from),
+            to_port: Some(to),
+            destination_security_group_id: Some(cluster_sg.clone()),
+            ..Default::default()
+        })
+        .collect();
+    if egress.is_empty() {
+        // No routed service yet: a rule that matches nothing replaces the default allow-all.
+        egress.push(EgressRule {
+            description: "No egress until a service is routed".into(),
+            ip_protocol: "icmp".into(),
+            from_port: Some(252),
+            to_port: Some(86),
+            cidr_ip: Some("255.255.255.255/32".into()),
+            ..Default::default()
+        });
+    }
+    let ingress = [(443, "HTTPS from anywhere"), (80, "HTTP from anywhere, only redirected to HTTPS")]
+        .into_iter()
+        .map(|(port, description)| IngressRule {
+            description: description.into(),
+            ip_protocol: "tcp".into(),
+            from_port: port,
+            to_port: port,
+            cidr_ip: Some("0.0.0.0/0".into()),
+            source_security_group_id: None,
+        })
+        .collect();
+    t.add(
+        SECURITY_GROUP,
+        SecurityGroup {
+            group_description: format!("{} internet-facing ALB: 80 and 443 from anywhere, service ports to pods", p.name),
+            vpc_id: vpc.clone(),
+            security_group_ingress: ingress,
+            security_group_egress: egress,
+        },
+    )
+    .skip_checkov(
+        "CKV_AWS_260",
+        "Public load balancer: port 80 is open only so browsers reach the listener that answers every request with a 301 redirect to HTTPS; no content is served over HTTP.",
+    );
+    for &(from, to) in &ranges {
+        let id = if from == to {
+            format!("ClusterIngressFromAlb{from}")
+        } else {
+            format!("ClusterIngressFromAlb{from}To{to}")
+        };
+        t.add(
+            id,
+            SecurityGroupIngress {
+                group_id: cluster_sg.clone(),
+                description: format!("From the {} ALB to pods on {}", p.name, port_label(from, to)),
+                ip_protocol: "tcp".into(),
+                from_port: from,
+                to_port: to,
+                cidr_ip: None,
+                source_security_group_id: Some(Expr::att(SECURITY_GROUP, "GroupId")),
+            },
+        );
+    }
+
+    // Access logs. ELB delivers them only to SSE-S3 buckets, so no KMS here.
+    t.add(
+        ACCESS_LOG_BUCKET,
+        Bucket {
+            bucket_encryption: Some(BucketEncryption {
+                server_side_encryption_configuration: vec![ServerSideEncryptionRule {
+                    server_side_encryption_by_default: ServerSideEncryptionByDefault {
+                        sse_algorithm: "AES256".into(),
+                        kms_master_key_id: None,
+                    },
+                    bucket_key_enabled: None,
+                }],
+            }),
+            public_access_block_configuration: Some(PublicAccessBlockConfiguration::all()),
+            versioning_configuration: Some(VersioningConfiguration { status: "Enabled".into() }),
+            ownership_controls: Some(OwnershipControls {
+                rules: vec![OwnershipControlsRule { object_ownership: "BucketOwnerEnforced".into() }],
+            }),
+            lifecycle_configuration: Some(LifecycleConfiguration {
+                rules: vec![LifecycleRule {
+                    id: "expire-access-logs".into(),
+                    status: "Enabled".into(),
+                    expiration_in_days: Some(90),
+                    noncurrent_version_expiration: Some(NoncurrentVersionExpiration { noncurrent_days: 30 }),
+                    abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload { days_after_initiation: 7 }),
+                }],
+            }),
+            ..Default::default()
+        },
+    )
+    .retain()
+    .skip_checkov(
+        "CKV_AWS_18",
+        "This bucket is itself the access-log destination of the load balancer; logging its own accesses would need another log bucket for it, without end. Writes come only from Elastic Load Balancing log delivery.",
+    );
+    t.add(
+        ACCESS_LOG_BUCKET_POLICY,
+        BucketPolicy {
+            bucket: Expr::r#ref(ACCESS_LOG_BUCKET),
+            policy_document: PolicyDocument::new(vec![
+                deny_insecure_transport(ACCESS_LOG_BUCKET),
+                Statement::allow(
+                    &["s3:PutObject"],
+                    vec![Expr::sub(format!(
+                        "${{{ACCESS_LOG_BUCKET}.Arn}}/{ACCESS_LOG_PREFIX}/AWSLogs/${{AWS::AccountId}}/*"
+                    ))],
+                )
+                .sid("AllowLoadBalancerAccessLogs")
+                .principal(elb_log_writer(&p.region)),
+            ]),
+        },
+    );
+
+    t.add(
+        LOAD_BALANCER,
+        LoadBalancer {
+            name: None,
+            load_balancer_type: "application".into(),
+            scheme: "internet-facing".into(),
+            ip_address_type: "ipv4".into(),
+            subnets: public_subnets,
+            security_groups: vec![Expr::att(SECURITY_GROUP, "GroupId")],
+            load_balancer_attributes: vec![
+                Attribute::new("idle_timeout.timeout_seconds", idle_timeout_seconds(p).to_string()),
+                Attribute::new("routing.http.drop_invalid_header_fields.enabled", "true"),
+                // `defensive` blocks the requests that enable desync (request smuggling)
+                // yet lets merely unusual clients through; `strictest` would also reject
+                // those, which a migration from a legacy front end cannot afford.
+                Attribute::new("routing.http.desync_mitigation_mode", "defensive"),
+                Attribute::new("deletion_protection.enabled", "true"),
+                Attribute::new("access_logs.s3.enabled", "true"),
+                Attribute::new("access_logs.s3.bucket", Expr::r#ref(ACCESS_LOG_BUCKET)),
+                Attribute::new("access_logs.s3.prefix", ACCESS_LOG_PREFIX),
+            ],
+        },
+    )
+    // ELB checks that it may write to the bucket when access logs are switched on.
+    .depends_on(ACCESS_LOG_BUCKET_POLICY);
+
+    t.add(
+        HTTP_LISTENER,
+        Listener {
+            load_balancer_arn: Expr::r#ref(LOAD_BALANCER),
+            port: 80,
+            protocol: "HTTP".into(),
+            ssl_policy: None,
+            certificates: vec![],
+            default_actions: vec![Action::redirect(RedirectConfig {
+                protocol: Some("HTTPS".into()),
+                port: Some("443".into()),
+                host: Some("#{host}".into()),
+                path: Some("/#{path}".into()),
+                query: Some("#{query}".into()),
+                status_code: "HTTP_301".into(),
+            })],
+        },
+    );
+
+    if let Some((default_certificate, more)) = certificates.split_first() {
+        t.add(
+            HTTPS_LISTENER,
+            Listener {
+                load_balancer_arn: Expr::r#ref(LOAD_BALANCER),
+                port: 443,
+                protocol: "HTTPS".into(),
+                ssl_policy: Some(HTTPS_SSL_POLICY.into()),
+                certificates: vec![Certificate { certificate_arn: default_certificate.clone() }],
+                default_actions: vec![Action::fixed_response(FixedResponseConfig {
+                    status_code: "404".into(),
+                    content_type: Some("text/plain".into()),
+                    message_body: Some("Not Found".into()),
+                })],
+            },
+        );
+        for (host, certificate) in hosts.iter().skip(1).zip(more) {
+            t.add(
+                format!("Certificate{}", pascal(host)),
+                ListenerCertificate {
+                    listener_arn: Expr::r#ref(HTTPS_LISTENER),
+                    certificates: vec![Certificate { certificate_arn: certificate.clone() }],
+                },
+            );
+        }
+    }
+
+    for target in &targets {
+        let service = target.service;
+        let mut attributes = vec![];
+        if service.websocket {
+            attributes.push(Attribute::new(
+                "deregistration_delay.timeout_seconds",
+                WEBSOCKET_DEREGISTRATION_DELAY_SECONDS.to_string(),
+            ));
+            // Clients that reconnect (or fall back to long polling) return to the pod
+            // that holds their session state.
+            attributes.push(Attribute::new("stickiness.enabled", "true"));
+            attributes.push(Attribute::new("stickiness.type", "lb_cookie"));
+            attributes.push(Attribute::new("stickiness.lb_cookie.duration_seconds", "86400"));
+        } else {
+            attributes
+                .push(Attribute::new("deregistration_delay.timeout_seconds", DEREGISTRATION_DELAY_SECONDS.to_string()));
+            // Spreads requests of uneven cost better than round robin; pointless for
+            // long-lived sticky WebSocket connections.
+            attributes.push(Attribute::new("load_balancing.algorithm.type", "least_outstanding_requests"));
+        }
+        // A pod is ready or not as a whole: every port's group checks the main port.
+        let health_check_port = if target.port.port == service.main_port() {
+            "traffic-port".to_owned()
+        } else {
+            service.main_port().to_string()
+        };
+        let id = target.logical_id();
+        t.add(
+            id.clone(),
+            TargetGroup {
+                name: None,
+                target_type: "ip".into(),
+                protocol: "HTTP".into(),
+                protocol_version: Some("HTTP1".into()),
+                port: target.port.port,
+                vpc_id: vpc.clone(),
+                health_check_enabled: true,
+                health_check_protocol: "HTTP".into(),
+                health_check_path: service.health.path.clone(),
+                health_check_port: Some(health_check_port),
+                health_check_interval_seconds: 15,
+                health_check_timeout_seconds: 5,
+                healthy_threshold_count: 2,
+                unhealthy_threshold_count: 3,
+                matcher: Matcher { http_code: "200-399".into() },
+                target_group_attributes: attributes,
+            },
+        );
+        t.output(
+            target.output(),
+            format!("ARN of the target group of service {} port {}", service.name, target.port.port),
+            Expr::r#ref(id),
+        );
+    }
+
+    for route in &routes {
+        let Some(target) =
+            targets.iter().find(|t| t.service.name == route.service.name && t.port.port == route.route.port)
+        else {
+            continue;
+        };
+        let mut conditions = vec![RuleCondition::host_header(vec![route.route.host.to_ascii_lowercase()])];
+        if let Some(patterns) = route.path_patterns() {
+            conditions.push(RuleCondition::path_pattern(patterns));
+        }
+        t.add(
+            route.logical_id(),
+            ListenerRule {
+                listener_arn: Expr::r#ref(HTTPS_LISTENER),
+                priority: route.priority,
+                conditions,
+                actions: vec![Action::forward(Expr::r#ref(target.logical_id()))],
+            },
+        );
+    }
+
+    if let Some(logs_key) = logs_key {
+        let rate_limit = Rule {
+            name: "RateLimitPerIp".into(),
+            priority: 1,
+            statement: WafStatement {
+                rate_based_statement: Some(RateBasedStatement {
+                    limit: WAF_RATE_LIMIT_PER_5_MIN,
+                    aggregate_key_type: "IP".into(),
+                    evaluation_window_sec: Some(300),
+                }),
+                ..Default::default()
+            },
+            action: Some(RuleAction { block: Some(Empty {}), ..Default::default() }),
+            override_action: None,
+            visibility_config: waf_visibility(format!("{}-RateLimitPerIp", p.name)),
+        };
+        t.add(
+            WEB_ACL,
+            WebAcl {
+                name: None,
+                description: Some(format!("{} public load balancer", p.name)),
+                scope: "REGIONAL".into(),
+                default_action: DefaultAction { allow: Some(Empty {}), block: None },
+                visibility_config: waf_visibility(format!("{}-edge", p.name)),
+                rules: vec![
+                    managed_rule(p, "AmazonIpReputationList", "AWSManagedRulesAmazonIpReputationList", 0),
+                    rate_limit,
+                    // Includes Log4JRCE (CVE-2021-44228), left in force.
+                    managed_rule(p, "KnownBadInputs", "AWSManagedRulesKnownBadInputsRuleSet", 2),
+                    managed_rule(p, "CommonRuleSet", "AWSManagedRulesCommonRuleSet", 3),
+                ],
+            },
+        );
+        t.add(
+            "WebAclAssociation",
+            WebAclAssociation { resource_arn: Expr::r#ref(LOAD_BALANCER), web_acl_arn: Expr::att(WEB_ACL, "Arn") },
+        );
+        t.add(
+            "WafLogGroup",
+            LogGroup {
+                // WAF only logs to groups whose name starts with `aws-waf-logs-`.
+                log_group_name: Some(format!("aws-waf-logs-{}-edge", p.name).into()),
+                retention_in_days: 365,
+                kms_key_id: logs_key,
+            },
+        )
+        .retain();
+        t.add(
+            "WafLogging",
+            LoggingConfiguration {
+                resource_arn: Expr::att(WEB_ACL, "Arn"),
+                // WAF wants the group ARN without the `:*` that `Fn::GetAtt ... Arn` appends.
+                log_destination_configs: vec![Expr::sub(
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${WafLogGroup}",
+                )],
+                // Credentials stay out of the logs.
+                redacted_fields: ["authorization", "cookie"]
+                    .into_iter()
+                    .map(|h| FieldToMatch { single_header: Some(SingleHeader { name: h.into() }) })
+                    .collect(),
+            },
+        );
+    }
+
+    for host in &hosts {
+        t.add(
+            format!("Record{}", pascal(host)),
+            RecordSet {
+                hosted_zone_id: zone.clone(),
+                name: (*host).to_owned(),
+                record_type: "A".into(),
+                alias_target: Some(AliasTarget {
+                    dns_name: Expr::att(LOAD_BALANCER, "DNSName"),
+                    hosted_zone_id: Expr::att(LOAD_BALANCER, "CanonicalHostedZoneID"),
+                    // Lets Route 53 steer away from the ALB when it has no healthy target,
+                    // once weighted records put another target beside it.
+                    evaluate_target_health: true,
+                }),
+                ttl: None,
+                resource_records: vec![],
+                set_identifier: None,
+                weight: None,
+            },
+        );
+    }
+
+    t.output("LoadBalancerArn", "ARN of the public Application Load Balancer", Expr::r#ref(LOAD_BALANCER));
+    t.output("LoadBalancerDnsName", "DNS name of the load balancer", Expr::att(LOAD_BALANCER, "DNSName"));
+    t.output(
+        "LoadBalancerFullName",
+        "app/<name>/<id>: the LoadBalancer dimension of its CloudWatch metrics",
+        Expr::att(LOAD_BALANCER, "LoadBalancerFullName"),
+    );
+    t.output(
+        "LoadBalancerCanonicalHostedZoneId",
+        "Route 53 zone of the load balancer's DNS name, for alias records",
+        Expr::att(LOAD_BALANCER, "CanonicalHostedZoneID"),
+    );
+    t.output(
+        "LoadBalancerSecurityGroupId",
+        "Security group of the load balancer",
+        Expr::att(SECURITY_GROUP, "GroupId"),
+    );
+    t.output("AccessLogBucketName", "Bucket holding the load balancer's access logs", Expr::r#ref(ACCESS_LOG_BUCKET));
+    stack
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use acme_cfn::Resource;
+    use acme_spec::fixture;
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    fn route(host: &str, path: Option<&str>, port: u16) -> Route {
+        Route { host: host.into(), path: path.map(Into::into), port }
+    }
+
+    /// A copy of the fixture's `web` service under another name, with these routes.
+    fn service(p: &Platform, name: &str, routes: Vec<Route>) -> Service {
+        let mut s = p.services[0].clone();
+        s.name = name.into();
+        s.namespace = name.into();
+        s.routes = routes;
+        s.websocket = false;
+        s
+    }
+
+    fn resource<'a>(stack: &'a Stack, id: &str) -> &'a Resource {
+        stack.template.resources.get(id).unwrap_or_else(|| panic!("no resource {id}"))
+    }
+
+    fn prop<'a>(r: &'a Resource, path: &str) -> &'a Value {
+        r.property(path).unwrap_or_else(|| panic!("no property {path}"))
+    }
+
+    /// Route key → priority.
+    fn priorities(p: &Platform) -> BTreeMap<String, u32> {
+        listener_routes(p).iter().map(|r| (route_key(r.route), r.priority)).collect()
+    }
+
+    fn target_groups(stack: &Stack) -> Vec<(&String, &Resource)> {
+        stack.template.resources_of_type("AWS::ElasticLoadBalancingV2::TargetGroup").collect()
+    }
+
+    #[test]
+    fn https_listener_allows_only_tls_1_2_and_1_3() {
+        let stack = build(&fixture::acme());
+        let https = resource(&stack, HTTPS_LISTENER);
+        assert_eq!(prop(https, "Protocol"), "HTTPS");
+        assert_eq!(prop(https, "Port"), 443);
+        let policy = prop(https, "SslPolicy").as_str().unwrap_or_default();
+        assert!(policy.starts_with("ELBSecurityPolicy-TLS13-1-2-Res"), "{policy}");
+        assert_eq!(prop(https, "DefaultActions.0.Type"), "fixed-response");
+        assert_eq!(prop(https, "DefaultActions.0.FixedResponseConfig.StatusCode"), "404");
+        // Default certificate: the first host's; the others are listener certificates.
+        assert_eq!(prop(https, "Certificates.0.CertificateArn"), &json!({ "Ref": "CertificateAuthAcmeExampleComArn" }));
+        let extra: Vec<&Value> = stack
+            .template
+            .resources_of_type("AWS::ElasticLoadBalancingV2::ListenerCertificate")
+            .map(|(_, r)| prop(r, "Certificates.0.CertificateArn"))
+            .collect();
+        assert_eq!(
+            extra,
+            [
+                &json!({ "Ref": "CertificateChatAcmeExampleComArn" }),
+                &json!({ "Ref": "CertificateWwwAcmeExampleComArn" })
+            ]
+        );
+    }
+
+    #[test]
+    fn http_listener_only_redirects_to_https() {
+        let stack = build(&fixture::acme());
+        let http = resource(&stack, HTTP_LISTENER);
+        assert_eq!(prop(http, "Protocol"), "HTTP");
+        let actions = prop(http, "DefaultActions").as_array().cloned().unwrap_or_default();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0]["Type"], "redirect");
+        assert_eq!(actions[0]["RedirectConfig"]["Protocol"], "HTTPS");
+        assert_eq!(actions[0]["RedirectConfig"]["Port"], "443");
+        assert_eq!(actions[0]["RedirectConfig"]["StatusCode"], "HTTP_301");
+        for (id, rule) in stack.template.resources_of_type("AWS::ElasticLoadBalancingV2::ListenerRule") {
+            assert_eq!(prop(rule, "ListenerArn"), &json!({ "Ref": HTTPS_LISTENER }), "{id} hangs off HTTP");
+        }
+    }
+
+    #[test]
+    fn one_target_group_per_routed_service_port_with_its_health_path() {
+        let mut p = fixture::acme();
+        let mut admin = service(
+            &p,
+            "admin",
+            vec![route("admin.acme.example.com", None, 8080), route("admin.acme.example.com", Some("/metrics"), 9090)],
+        );
+        admin.ports.push(ServicePort { name: "metrics".into(), port: 9090 });
+        admin.health.path = "/ready".into();
+        p.services.push(admin);
+        p.services.push(service(&p, "worker", vec![]));
+        let stack = build(&p);
+
+        let tgs = target_groups(&stack);
+        let ids: Vec<&str> = tgs.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "WebTargetGroup",
+                "ApiTargetGroup",
+                "AuthTargetGroup",
+                "ChatTargetGroup",
+                "AdminTargetGroup",
+                "AdminMetricsTargetGroup"
+            ]
+        );
+        for (_, tg) in &tgs {
+            assert_eq!(prop(tg, "TargetType"), "ip");
+            assert_eq!(prop(tg, "Protocol"), "HTTP");
+            assert_eq!(prop(tg, "Matcher.HttpCode"), "200-399");
+            assert!(tg.property("Name").is_none(), "a fixed name would block replacement");
+        }
+        assert_eq!(prop(resource(&stack, "WebTargetGroup"), "HealthCheckPath"), "/healthz");
+        let metrics = resource(&stack, "AdminMetricsTargetGroup");
+        assert_eq!(prop(metrics, "Port"), 9090);
+        assert_eq!(prop(metrics, "HealthCheckPath"), "/ready");
+        assert_eq!(prop(metrics, "HealthCheckPort"), "8080");
+        for id in ids {
+            let output = &stack.template.outputs[&format!("{id}Arn")];
+            assert_eq!(output.value, Expr::r#ref(id));
+        }
+    }
+
+    fn attribute<'a>(r: &'a Resource, list: &str, key: &str) -> Option<&'a str> {
+        r.property(list)?.as_array()?.iter().find(|a| a["Key"] == key)?["Value"].as_str()
+    }
+
+    #[test]
+    fn websocket_target_groups_are_sticky_and_drain_long() {
+        let stack = build(&fixture::acme());
+        let chat = resource(&stack, "ChatTargetGroup");
+        let attrs = "TargetGroupAttributes";
+        assert_eq!(attribute(chat, attrs, "stickiness.enabled"), Some("true"));
+        assert_eq!(attribute(chat, attrs, "stickiness.type"), Some("lb_cookie"));
+        assert_eq!(attribute(chat, attrs, "deregistration_delay.timeout_seconds"), Some("300"));
+        let web = resource(&stack, "WebTargetGroup");
+        assert_eq!(attribute(web, attrs, "stickiness.enabled"), None);
+        assert_eq!(attribute(web, attrs, "deregistration_delay.timeout_seconds"), Some("30"));
+        assert_eq!(attribute(web, attrs, "load_balancing.algorithm.type"), Some("least_outstanding_requests"));
+    }
+
+    #[test]
+    fn idle_timeout_is_raised_for_websocket_services_only() {
+        let attrs = "LoadBalancerAttributes";
+        let timeout = |p: &Platform| {
+            let stack = build(p);
+            attribute(resource(&stack, LOAD_BALANCER), attrs, "idle_timeout.timeout_seconds").map(str::to_owned)
+        };
+        let mut p = fixture::acme();
+        assert_eq!(timeout(&p).as_deref(), Some("3600"));
+        p.edge.idle_timeout_seconds = 3900;
+        assert_eq!(timeout(&p).as_deref(), Some("3900"));
+        p.edge.idle_timeout_seconds = 60;
+        p.services.retain(|s| !s.websocket);
+        assert_eq!(timeout(&p).as_deref(), Some("60"));
+    }
+
+    #[test]
+    fn load_balancer_hardening_attributes() {
+        let stack = build(&fixture::acme());
+        let lb = resource(&stack, LOAD_BALANCER);
+        let attrs = "LoadBalancerAttributes";
+        assert_eq!(prop(lb, "Scheme"), "internet-facing");
+        assert_eq!(prop(lb, "Subnets"), &json!({ "Ref": "PublicSubnetIds" }));
+        assert_eq!(attribute(lb, attrs, "routing.http.drop_invalid_header_fields.enabled"), Some("true"));
+        assert!(matches!(attribute(lb, attrs, "routing.http.desync_mitigation_mode"), Some("defensive" | "strictest")));
+        assert_eq!(attribute(lb, attrs, "deletion_protection.enabled"), Some("true"));
+        assert_eq!(attribute(lb, attrs, "access_logs.s3.enabled"), Some("true"));
+        assert!(lb.depends_on.contains(&ACCESS_LOG_BUCKET_POLICY.to_owned()));
+    }
+
+    #[test]
+    fn path_patterns_match_the_prefix_and_below() {
+        let p = fixture::acme();
+        let api = listener_routes(&p).into_iter().find(|r| r.service.name == "api").map(|r| r.path_patterns());
+        assert_eq!(api, Some(Some(vec!["/api".to_owned(), "/api/*".to_owned()])));
+        assert_eq!(normalized_path(Some("/api/v2/")), Some("/api/v2".to_owned()));
+        assert_eq!(normalized_path(Some("/")), None);
+    }
+
+    /// A platform with `n` routes: hosts `h0..`, each with a catch-all and paths of depth 1-3.
+    fn many_routes(n: usize) -> Platform {
+        let mut p = fixture::acme();
+        let template = p.services[0].clone();
+        p.services = (0..n)
+            .map(|i| {
+                let host = format!("h{}.acme.example.com", i % 25);
+                let path = match i / 25 {
+                    0 => None,
+                    1 => Some(format!("/api{i}")),
+                    2 => Some(format!("/api{}/v{i}", i - 25)),
+                    _ => Some(format!("/api{}/v{}/x{i}", i - 75, i - 50)),
+                };
+                Service { name: format!("svc{i}"), routes: vec![Route { host, path, port: 8080 }], ..template.clone() }
+            })
+            .collect();
+        p
+    }
+
+    #[test]
+    fn rule_priorities_stay_put_when_services_come_and_go() {
+        for base in [fixture::acme(), many_routes(99)] {
+            let before = priorities(&base);
+
+            let mut added = base.clone();
+            added.services.push(service(&base, "search", vec![route("www.acme.example.com", Some("/search"), 8080)]));
+            added.services.insert(0, service(&base, "docs", vec![route("docs.acme.example.com", None, 8080)]));
+            let after = priorities(&added);
+            assert_eq!(after.len(), before.len() + 2);
+            for (key, priority) in &before {
+                assert_eq!(after.get(key), Some(priority), "{key} moved when services were added");
+            }
+
+            for removed in 0..base.services.len() {
+                let mut fewer = base.clone();
+                fewer.services.remove(removed);
+                for (key, priority) in priorities(&fewer) {
+                    assert_eq!(before.get(&key), Some(&priority), "{key} moved when a service was removed");
+                }
+            }
+
+            let mut reordered = base.clone();
+            reordered.services.reverse();
+            assert_eq!(priorities(&reordered), before, "priorities depend on list order");
+        }
+    }
+
+    #[test]
+    fn path_rules_precede_their_hosts_catch_all_and_deeper_paths_precede_shallower() {
+        for p in [fixture::acme(), many_routes(100)] {
+            let routes = listener_routes(&p);
+            let unique: BTreeSet<u32> = routes.iter().map(|r| r.priority).collect();
+            assert_eq!(unique.len(), routes.len(), "priorities are unique");
+            assert!(unique.iter().all(|&p| (1..=50_000).contains(&p)));
+            for a in &routes {
+                for b in &routes {
+                    let (pa, pb) = (normalized_path(a.route.path.as_deref()), normalized_path(b.route.path.as_deref()));
+                    let b_covers_a = a.route.host == b.route.host
+                        && match (&pa, &pb) {
+                            (Some(_), None) => true,
+                            (Some(pa), Some(pb)) => pa.starts_with(&format!("{pb}/")),
+                            _ => false,
+                        };
+                    if b_covers_a {
+                        assert!(a.priority < b.priority, "{:?} must be evaluated before {:?}", a.route, b.route);
+                    }
+                }
+            }
+        }
+        let p = fixture::acme();
+        let www = |path: Option<&str>| {
+            listener_routes(&p)
+                .iter()
+                .find(|r| r.route.host == "www.acme.example.com" && r.route.path.as_deref() == path)
+                .map(|r| r.priority)
+        };
+        assert!(www(Some("/api")) < www(None));
+    }
+
+    #[test]
+    fn rules_forward_to_their_services_target_group() {
+        let stack = build(&fixture::acme());
+        let rules: Vec<&Resource> =
+            stack.template.resources_of_type("AWS::ElasticLoadBalancingV2::ListenerRule").map(|(_, r)| r).collect();
+        assert_eq!(rules.len(), 4);
+        let api = rules
+            .iter()
+            .find(|r| r.property("Actions.0.TargetGroupArn") == Some(&json!({ "Ref": "ApiTargetGroup" })))
+            .unwrap_or_else(|| panic!("no rule for api"));
+        assert_eq!(prop(api, "Conditions.0.HostHeaderConfig.Values.0"), "www.acme.example.com");
+        assert_eq!(prop(api, "Conditions.1.PathPatternConfig.Values"), &json!(["/api", "/api/*"]));
+    }
+
+    #[test]
+    fn only_80_and_443_are_open_to_the_world() {
+        let mut p = fixture::acme();
+        let mut admin = service(&p, "admin", vec![route("admin.acme.example.com", None, 9000)]);
+        admin.ports[0].port = 9000;
+        p.services.push(admin);
+        // Only the second port is routed; its health checks still reach the main port.
+        let mut metrics = service(&p, "metrics", vec![route("metrics.acme.example.com", None, 9100)]);
+        metrics.ports[0].port = 7000;
+        metrics.ports.push(ServicePort { name: "prom".into(), port: 9100 });
+        p.services.push(metrics);
+        let stack = build(&p);
+        let sg = resource(&stack, SECURITY_GROUP);
+        let ingress = prop(sg, "SecurityGroupIngress").as_array().cloned().unwrap_or_default();
+        let open: BTreeSet<(u64, u64)> = ingress
+            .iter()
+            .filter(|r| r["CidrIp"] == "0.0.0.0/0")
+            .map(|r| (r["FromPort"].as_u64().unwrap_or(0), r["ToPort"].as_u64().unwrap_or(0)))
+            .collect();
+        assert_eq!(open, BTreeSet::from([(80, 80), (443, 443)]));
+        assert_eq!(ingress.len(), 2);
+        for rule in prop(sg, "SecurityGroupEgress").as_array().cloned().unwrap_or_default() {
+            assert_eq!(rule["DestinationSecurityGroupId"], json!({ "Ref": "ClusterSecurityGroupId" }));
+            assert!(rule.get("CidrIp").is_none());
+        }
+        let cluster_ingress: Vec<(u64, &Value)> = stack
+            .template
+            .resources_of_type("AWS::EC2::SecurityGroupIngress")
+            .map(|(_, r)| (prop(r, "FromPort").as_u64().unwrap_or(0), prop(r, "SourceSecurityGroupId")))
+            .collect();
+        let from_alb = json!({ "Fn::GetAtt": [SECURITY_GROUP, "GroupId"] });
+        assert_eq!(cluster_ingress, [(7000, &from_alb), (8080, &from_alb), (9000, &from_alb), (9100, &from_alb)]);
+    }
+
+    #[test]
+    fn port_ranges_merge_neighbours_within_the_budget() {
+        let ports: BTreeSet<u16> = [8080, 8081, 8082, 9000].into();
+        assert_eq!(port_ranges(&ports, 20), [(8080, 8082), (9000, 9000)]);
+        let spread: BTreeSet<u16> = (0..30).map(|i| 3000 + i * 100).collect();
+        let ranges = port_ranges(&spread, 20);
+        assert_eq!(ranges.len(), 20);
+        assert!(spread.iter().all(|&port| ranges.iter().any(|&(lo, hi)| lo <= port && port <= hi)));
+        assert!(port_ranges(&BTreeSet::new(), 20).is_empty());
+    }
+
+    #[test]
+    fn access_logs_go_to_a_private_bucket_the_regions_elb_may_write() {
+        let stack = build(&fixture::acme());
+        let bucket = resource(&stack, ACCESS_LOG_BUCKET);
+        assert_eq!(bucket.deletion_policy, Some(acme_cfn::Policy::Retain));
+        assert_eq!(
+            prop(
+                bucket,
+                "BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault.SSEAlgorithm"
+            ),
+            "AES256"
+        );
+        assert_eq!(prop(bucket, "PublicAccessBlockConfiguration.RestrictPublicBuckets"), true);
+        assert_eq!(prop(bucket, "VersioningConfiguration.Status"), "Enabled");
+        let policy = resource(&stack, ACCESS_LOG_BUCKET_POLICY);
+        assert_eq!(prop(policy, "PolicyDocument.Statement.0.Condition.Bool.aws:SecureTransport"), "false");
+        assert_eq!(
+            prop(policy, "PolicyDocument.Statement.1.Principal.AWS.0"),
+            &json!({ "Fn::Sub": "arn:${AWS::Partition}:iam::127311923021:root" })
+        );
+        assert_eq!(
+            prop(policy, "PolicyDocument.Statement.1.Resource.0"),
+            &json!({ "Fn::Sub": "${AccessLogBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*" })
+        );
+
+        let mut newer = fixture::acme();
+        newer.region = "ap-southeast-5".into();
+        let stack = build(&newer);
+        let policy = resource(&stack, ACCESS_LOG_BUCKET_POLICY);
+        assert_eq!(
+            prop(policy, "PolicyDocument.Statement.1.Principal.Service.0"),
+            "logdelivery.elasticloadbalancing.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn waf_is_associated_when_enabled_and_absent_when_disabled() {
+        let stack = build(&fixture::acme());
+        let acl = resource(&stack, WEB_ACL);
+        assert_eq!(prop(acl, "Scope"), "REGIONAL");
+        let groups: Vec<&str> = prop(acl, "Rules")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.pointer("/Statement/ManagedRuleGroupStatement/Name").and_then(Value::as_str))
+            .collect();
+        for group in [
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesAmazonIpReputationList",
+        ] {
+            assert!(groups.contains(&group), "{group}");
+        }
+        assert!(
+            prop(acl, "Rules")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r.pointer("/Statement/RateBasedStatement").is_some())
+        );
+        let association = resource(&stack, "WebAclAssociation");
+        assert_eq!(prop(association, "ResourceArn"), &json!({ "Ref": LOAD_BALANCER }));
+        let log_group = resource(&stack, "WafLogGroup");
+        assert!(prop(log_group, "LogGroupName").as_str().is_some_and(|n| n.starts_with("aws-waf-logs-")));
+        assert_eq!(prop(log_group, "KmsKeyId"), &json!({ "Ref": "LogsKeyArn" }));
+
+        let mut p = fixture::acme();
+        p.edge.waf = false;
+        let stack = build(&p);
+        assert!(stack.template.resources.values().all(|r| !r.resource_type.starts_with("AWS::WAFv2::")));
+        assert!(!stack.template.parameters.contains_key("LogsKeyArn"));
+    }
+
+    #[test]
+    fn every_host_gets_an_alias_record_to_the_load_balancer() {
+        let p = fixture::acme();
+        let stack = build(&p);
+        let records: Vec<&str> = stack
+            .template
+            .resources_of_type("AWS::Route53::RecordSet")
+            .map(|(_, r)| {
+                assert_eq!(prop(r, "Type"), "A");
+                assert_eq!(prop(r, "AliasTarget.DNSName"), &json!({ "Fn::GetAtt": [LOAD_BALANCER, "DNSName"] }));
+                prop(r, "Name").as_str().unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(records, p.hosts());
+    }
+
+    #[test]
+    fn outputs_of_the_contract() {
+        let stack = build(&fixture::acme());
+        for name in [
+            "LoadBalancerArn",
+            "LoadBalancerDnsName",
+            "LoadBalancerFullName",
+            "LoadBalancerCanonicalHostedZoneId",
+            "LoadBalancerSecurityGroupId",
+            "AccessLogBucketName",
+        ] {
+            assert!(stack.template.outputs.contains_key(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_largest_platform_fits_cloudformation_quotas() {
+        let mut p = many_routes(100);
+        let template = p.services[0].clone();
+        p.services.extend((100..200).map(|i| Service { name: format!("svc{i}"), routes: vec![], ..template.clone() }));
+        let stack = build(&p);
+        assert!(stack.template.resources.len() <= 500, "{} resources", stack.template.resources.len());
+        assert!(stack.template.parameters.len() <= 200);
+        assert!(stack.template.outputs.len() <= 200);
+    }
 }
