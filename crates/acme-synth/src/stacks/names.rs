@@ -41,3 +41,67 @@ pub fn target_group_output(service: &acme_spec::Service, port: &acme_spec::Servi
 pub fn certificate_output(host: &str) -> String {
     format!("Certificate{}Arn", acme_cfn::pascal(host))
 }
+
+/// Name of the role the EKS control plane runs as.
+pub fn cluster_role(p: &Platform) -> String {
+    format!("{}-eks-cluster", p.name)
+}
+
+/// Name of a microservice's pod-identity role, `<platform>-svc-<service>`. Fixed so key
+/// policies can scope usage to the platform's service roles (`<platform>-svc-*`) before the
+/// roles exist.
+pub fn service_role(p: &Platform, service: &str) -> String {
+    format!("{}-svc-{service}", p.name)
+}
+
+/// ARN pattern matching every service role of the platform, for `aws:PrincipalArn` conditions.
+pub fn service_role_pattern(p: &Platform) -> String {
+    format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}-svc-*", p.name)
+}
+
+/// Registry output carrying the repository URI of a service.
+pub fn repository_output(service: &str) -> String {
+    format!("{}RepositoryUri", acme_cfn::pascal(service))
+}
+
+/// Services output carrying the ARN of a service's pod-identity role.
+pub fn service_role_output(service: &str) -> String {
+    format!("{}RoleArn", acme_cfn::pascal(service))
+}
+
+/// Services output carrying the name of a service-owned bucket.
+pub fn bucket_output(service: &str, bucket: &str) -> String {
+    format!("{}{}BucketName", acme_cfn::pascal(service), acme_cfn::pascal(bucket))
+}
+
+/// Outputs shared between stacks. A consumer imports them by these names
+/// (`Stack::import`), so a rename here is caught by the contract tests.
+pub mod outputs {
+    // keys
+    pub const DATA_KEY_ARN: &str = "DataKeyArn";
+    pub const LOGS_KEY_ARN: &str = "LogsKeyArn";
+    pub const CLUSTER_KEY_ARN: &str = "ClusterKeyArn";
+    pub const BACKUP_KEY_ARN: &str = "BackupKeyArn";
+    // network
+    pub const VPC_ID: &str = "VpcId";
+    pub const VPC_CIDR: &str = "VpcCidr";
+    pub const PUBLIC_SUBNET_IDS: &str = "PublicSubnetIds";
+    pub const PRIVATE_SUBNET_IDS: &str = "PrivateSubnetIds";
+    pub const DATABASE_SUBNET_IDS: &str = "DatabaseSubnetIds";
+    // dns
+    pub const HOSTED_ZONE_ID: &str = "HostedZoneId";
+    pub const PRIVATE_HOSTED_ZONE_ID: &str = "PrivateHostedZoneId";
+    // ci
+    pub const CI_ROLE_ARN: &str = "CiRoleArn";
+    // cluster
+    pub const CLUSTER_NAME: &str = "ClusterName";
+    pub const CLUSTER_ARN: &str = "ClusterArn";
+    pub const CLUSTER_ENDPOINT: &str = "ClusterEndpoint";
+    pub const CLUSTER_CERTIFICATE_AUTHORITY: &str = "ClusterCertificateAuthorityData";
+    pub const CLUSTER_SECURITY_GROUP_ID: &str = "ClusterSecurityGroupId";
+    pub const NODE_ROLE_ARN: &str = "NodeRoleArn";
+    // data
+    pub const DATABASE_SECRET_ARN: &str = "DatabaseSecretArn";
+    pub const DATABASE_ENDPOINT: &str = "DatabaseEndpoint";
+    pub const DATABASE_PORT: &str = "DatabasePort";
+}
