@@ -19,7 +19,7 @@ fn service(name: &str, port: u16) -> Service {
             cpu_request: "250m".into(),
             cpu_limit: "1".into(),
             memory_request: "256Mi".into(),
-            memory_limit: "512Mi".into(),
+            memory_limit: "256Mi".into(),
         },
         env: BTreeMap::new(),
     }

@@ -45,6 +45,53 @@ pub struct Network {
     pub zones: u8,
 }
 
+/// The three subnets of one availability zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZoneSubnets {
+    /// The load balancer and NAT gateway; routes to the internet gateway.
+    pub public: Ipv4Net,
+    /// Nodes and pods (the VPC CNI gives every pod a VPC address); routes through the zone's NAT.
+    pub private: Ipv4Net,
+    /// The database; no route out of the VPC.
+    pub database: Ipv4Net,
+}
+
+impl Network {
+    /// The smallest subnet the layout may produce: an Application Load Balancer needs a /27
+    /// or larger with eight free addresses in each of its subnets.
+    pub const SMALLEST_SUBNET_PREFIX: u8 = 27;
+
+    /// Slots per tier: zones rounded up to a power of two, so each tier splits evenly.
+    fn slot_bits(zones: u8) -> u8 {
+        u32::from(zones.max(1)).next_power_of_two().trailing_zeros() as u8
+    }
+
+    /// The longest VPC prefix (smallest VPC) that holds the layout for `zones` zones.
+    pub fn largest_prefix(zones: u8) -> u8 {
+        Self::SMALLEST_SUBNET_PREFIX - 2 - Self::slot_bits(zones)
+    }
+
+    /// The subnet plan, computed here rather than with `Fn::Cidr` so every stage (network
+    /// stack, network policies, diagrams) sees the same numbers. The first half of the VPC is
+    /// private, split in one slot per zone (pods need the most addresses); the third quarter
+    /// is public and the last quarter is for the database, split the same way.
+    pub fn subnets(&self) -> Vec<ZoneSubnets> {
+        let bits = Self::slot_bits(self.zones);
+        let prefix = self.cidr.prefix_len();
+        let halves: Vec<Ipv4Net> = self.cidr.subnets(prefix + 1).map(Iterator::collect).unwrap_or_default();
+        let quarters: Vec<Ipv4Net> = self.cidr.subnets(prefix + 2).map(Iterator::collect).unwrap_or_default();
+        let split = |net: Option<&Ipv4Net>, extra: u8| -> Vec<Ipv4Net> {
+            net.and_then(|n| n.subnets(n.prefix_len() + extra).ok()).map(Iterator::collect).unwrap_or_default()
+        };
+        let private = split(halves.first(), bits);
+        let public = split(quarters.get(2), bits);
+        let database = split(quarters.get(3), bits);
+        (0..usize::from(self.zones))
+            .filter_map(|i| Some(ZoneSubnets { public: *public.get(i)?, private: *private.get(i)?, database: *database.get(i)? }))
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cluster {
     /// Kubernetes minor version, e.g. "1.34".
@@ -233,5 +280,42 @@ impl Platform {
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(cidr: &str, zones: u8) -> Network {
+        Network { cidr: cidr.parse().expect("literal"), zones }
+    }
+
+    #[test]
+    fn every_zone_gets_three_disjoint_subnets_inside_the_vpc() {
+        for zones in 2..=6 {
+            let n = network("10.20.0.0/16", zones);
+            let subnets = n.subnets();
+            assert_eq!(subnets.len(), usize::from(zones));
+            let all: Vec<Ipv4Net> = subnets.iter().flat_map(|z| [z.public, z.private, z.database]).collect();
+            for (i, a) in all.iter().enumerate() {
+                assert!(n.cidr.contains(a), "{a} outside the VPC");
+                for b in &all[i + 1..] {
+                    assert!(!a.contains(b) && !b.contains(a), "{a} overlaps {b}");
+                }
+            }
+            assert!(subnets.iter().all(|z| z.private.prefix_len() < z.public.prefix_len()), "private subnets are the largest");
+        }
+    }
+
+    #[test]
+    fn the_largest_prefix_still_gives_every_subnet_a_27() {
+        for zones in 2..=6 {
+            let prefix = Network::largest_prefix(zones);
+            let n = network(&format!("10.0.0.0/{prefix}"), zones);
+            let smallest = n.subnets().iter().map(|z| z.public.prefix_len().max(z.database.prefix_len())).max();
+            assert_eq!(smallest, Some(Network::SMALLEST_SUBNET_PREFIX), "{zones} zones in a /{prefix}");
+        }
+        assert_eq!(Network::largest_prefix(3), 23);
     }
 }

@@ -1,0 +1,365 @@
+//! The file format of `acme.yaml`, as written by people.
+//!
+//! These types only say what may appear where; [`crate::validate`] checks the values, applies
+//! the defaults and produces the resolved [`crate::Platform`]. Doc comments here become the
+//! JSON Schema descriptions (`acmectl schema`), so they are written for the user.
+//! Numbers that people get wrong (ports) are read wide and range-checked by the validator,
+//! so the error can name the field and the allowed range instead of a serde type error.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One platform: everything acmectl synthesizes, checks, deploys and operates.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformFile {
+    /// Lowercase DNS label (1–20 characters) naming the platform; prefixes every stack
+    /// (`acme-network`) and named resource.
+    pub name: String,
+    /// AWS region the platform runs in, e.g. `us-east-1`.
+    pub region: String,
+    /// Apex domain every public host lives under, e.g. `acme.example.com`.
+    pub domain: String,
+    /// Public and private DNS zones.
+    #[serde(default)]
+    pub dns: Option<DnsInput>,
+    /// The VPC.
+    #[serde(default)]
+    pub network: Option<NetworkInput>,
+    /// The EKS cluster (Auto Mode).
+    #[serde(default)]
+    pub cluster: Option<ClusterInput>,
+    /// The RDS database. Leave out for a platform without one.
+    #[serde(default)]
+    pub database: Option<DatabaseInput>,
+    /// The microservices, each with its own namespace, image repository, IAM role and target group.
+    pub services: Vec<ServiceInput>,
+    /// The internet-facing Application Load Balancer.
+    #[serde(default)]
+    pub edge: Option<EdgeInput>,
+    /// Who is told when an alarm fires.
+    #[serde(default)]
+    pub alerts: Option<AlertsInput>,
+    /// The CI/CD system that builds images and deploys.
+    #[serde(default)]
+    pub ci: Option<CiInput>,
+    /// AWS Backup of the database, beyond RDS's own point-in-time recovery.
+    #[serde(default)]
+    pub backup: Option<BackupInput>,
+    /// The infrastructure that serves the hosts today; the migration moves traffic off it.
+    #[serde(default)]
+    pub legacy: Option<LegacyInput>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsInput {
+    /// Id of an existing public hosted zone for `domain` (`Z0123456789ABC`). Leave out to
+    /// create the zone.
+    #[serde(default)]
+    pub zone_id: Option<String>,
+    /// Name of a private hosted zone attached to the VPC, for internal names.
+    #[serde(default)]
+    pub private_zone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkInput {
+    /// IPv4 CIDR of the VPC (default `10.0.0.0/16`); must leave room for three subnets per zone.
+    #[serde(default)]
+    pub cidr: Option<String>,
+    /// Availability zones to spread over, 2 to 6 (default 3).
+    #[serde(default)]
+    pub zones: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterInput {
+    /// Kubernetes minor version, quoted: `"1.34"` (default).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// CIDRs allowed to reach a public API endpoint. Empty (default): the endpoint is private.
+    #[serde(default)]
+    pub public_access_cidrs: Vec<String>,
+    /// IAM role ARNs granted cluster admin through EKS access entries.
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// Database engines RDS runs for the platform.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineInput {
+    Postgres,
+    Mysql,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseInput {
+    /// `postgres` (default) or `mysql`.
+    #[serde(default)]
+    pub engine: Option<EngineInput>,
+    /// Engine major version, quoted: `"17"` for PostgreSQL (default), `"8.4"` for MySQL (default).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Instance class (default `db.r7g.large`).
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Allocated storage in GiB, 20 to 65536 (default 100).
+    #[serde(default)]
+    pub storage_gb: Option<i64>,
+    /// Ceiling for storage autoscaling in GiB (default 5 × `storage_gb`, at most 65536).
+    #[serde(default)]
+    pub max_storage_gb: Option<i64>,
+    /// Name of the database created in the instance (default: the platform name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A standby in a second zone (default true). `false` is a relaxation that `check` reports.
+    #[serde(default)]
+    pub multi_az: Option<bool>,
+    /// Days of automated backups, the point-in-time recovery window, 1 to 35 (default 14).
+    /// Fewer than 7 is a relaxation that `check` reports.
+    #[serde(default)]
+    pub backup_retention_days: Option<i64>,
+    /// Refuse to delete the instance (default true).
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    /// DNS label (1–30 characters); names the namespace, image repository, IAM role and target group.
+    pub name: String,
+    /// Kubernetes namespace (default: the service name). Services may share one.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The container port the service listens on (its `http` port).
+    pub port: i64,
+    /// More named container ports, `name: port`, e.g. `admin: 9090`.
+    #[serde(default)]
+    pub ports: BTreeMap<String, i64>,
+    /// How the load balancer and Kubernetes tell the service is healthy.
+    pub health: HealthInput,
+    /// Public host (and path) rules that send traffic to this service.
+    #[serde(default)]
+    pub routes: Vec<RouteInput>,
+    /// The service holds WebSocket connections: longer idle timeout, stickiness, longer drain.
+    #[serde(default)]
+    pub websocket: bool,
+    /// Services this one calls, by name. Network policies allow exactly these calls.
+    #[serde(default)]
+    pub talks_to: Vec<String>,
+    /// AWS resources the service uses: `database` (its RDS-managed secret) or
+    /// `{ bucket: NAME }` (a bucket the service owns). Its IAM role grants exactly these.
+    #[serde(default)]
+    pub uses: Vec<UseInput>,
+    /// Pod count range for the autoscaler.
+    #[serde(default)]
+    pub replicas: Option<ReplicasInput>,
+    /// CPU and memory per pod.
+    #[serde(default)]
+    pub resources: Option<ResourcesInput>,
+    /// Environment variables of the container. Never secrets: the database credentials come
+    /// from the RDS-managed secret.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthInput {
+    /// HTTP path that answers 2xx when the service is ready, e.g. `/healthz`.
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteInput {
+    /// Public host name under `domain`, e.g. `www.acme.example.com`.
+    pub host: String,
+    /// Path prefix, e.g. `/api` (matches `/api` and everything below). Leave out for the whole host.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Container port the route sends traffic to (default: the service's `port`).
+    #[serde(default)]
+    pub port: Option<i64>,
+}
+
+/// An AWS resource a service uses: `database`, or `{ bucket: NAME }`.
+#[derive(Debug)]
+pub enum UseInput {
+    Database,
+    Bucket(String),
+    /// Anything else, kept so the validator can point at it.
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for UseInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UseInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`database` or `{ bucket: NAME }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<UseInput, E> {
+                Ok(if v == "database" { UseInput::Database } else { UseInput::Unknown(v.to_owned()) })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<UseInput, A::Error> {
+                let mut bucket = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "bucket" {
+                        return Err(serde::de::Error::unknown_field(&key, &["bucket"]));
+                    }
+                    if bucket.is_some() {
+                        return Err(serde::de::Error::duplicate_field("bucket"));
+                    }
+                    bucket = Some(map.next_value::<String>()?);
+                }
+                bucket.map(UseInput::Bucket).ok_or_else(|| serde::de::Error::missing_field("bucket"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl JsonSchema for UseInput {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Use".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`database` (read its RDS-managed secret) or `{ bucket: NAME }` (a bucket the service owns).",
+            "oneOf": [
+                { "const": "database" },
+                {
+                    "type": "object",
+                    "properties": { "bucket": { "type": "string", "description": "Bucket name, a DNS label." } },
+                    "required": ["bucket"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicasInput {
+    /// Fewest pods (default 2); also the PodDisruptionBudget's floor.
+    #[serde(default)]
+    pub min: Option<i64>,
+    /// Most pods the autoscaler may run (default 6).
+    #[serde(default)]
+    pub max: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesInput {
+    /// CPU request, a Kubernetes quantity: `250m` (default), `1`.
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// Memory request: `256Mi` (default), `1Gi`.
+    #[serde(default)]
+    pub memory: Option<String>,
+    /// CPU limit (default: 4 × the request).
+    #[serde(default)]
+    pub cpu_limit: Option<String>,
+    /// Memory limit (default: the request, so a pod is never killed for memory it was promised).
+    #[serde(default)]
+    pub memory_limit: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeInput {
+    /// Attach an AWS WAF web ACL with AWS managed rules and a per-IP rate limit (default true).
+    #[serde(default)]
+    pub waf: Option<bool>,
+    /// Load balancer idle timeout in seconds, 1 to 4000 (default 60); raised to 3600 when a
+    /// service uses WebSockets.
+    #[serde(default)]
+    pub idle_timeout_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsInput {
+    /// Email addresses subscribed to the alert topic.
+    #[serde(default)]
+    pub email: Vec<String>,
+}
+
+/// CI/CD systems acmectl writes pipelines and a role for.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CiProviderInput {
+    Jenkins,
+    Github,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CiInput {
+    /// `jenkins` (default) or `github`.
+    #[serde(default)]
+    pub provider: Option<CiProviderInput>,
+    /// Source repository, `owner/name`. Required for `github`: the role trusts only it.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Branch that deploys to production (default `main`).
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupInput {
+    /// AWS Backup schedule, a cron expression in UTC (default `cron(0 5 * * ? *)`, daily 05:00).
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Days each daily backup is kept (default 35).
+    #[serde(default)]
+    pub retention_days: Option<i64>,
+    /// Copy every backup to a vault in another region.
+    #[serde(default)]
+    pub copy_to: Option<BackupCopyInput>,
+    /// AWS Backup Vault Lock: nobody can delete backups early.
+    #[serde(default)]
+    pub vault_lock: Option<VaultLockInput>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupCopyInput {
+    /// Region of the destination vault.
+    pub region: String,
+    /// ARN of the destination vault.
+    pub vault_arn: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VaultLockInput {
+    /// Shortest retention a backup in the vault may have (at least 1).
+    pub min_retention_days: i64,
+    /// Longest retention a backup in the vault may have.
+    pub max_retention_days: i64,
+    /// Days (at least 3) before the lock becomes immutable (compliance mode). Leave out for
+    /// governance mode, which privileged users can still change.
+    #[serde(default)]
+    pub changeable_for_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyInput {
+    /// DNS name that serves the hosts today, e.g. `old-lb.acme-legacy.example.net`.
+    pub target: String,
+}

@@ -1,0 +1,248 @@
+//! The loader as a user meets it: the bundled file, every kind of mistake, any bytes at all.
+
+use acme_spec::{fixture, load_str, LoadError};
+
+const BUNDLED: &str = include_str!("../../../acme.yaml");
+
+#[test]
+fn bundled_acme_yaml_is_the_fixture() {
+    let platform = load_str("acme.yaml", BUNDLED).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(platform, fixture::acme());
+}
+
+/// `(line:column, field, message, help)` of every problem in `text`.
+fn problems(text: &str) -> Vec<(String, String, String, String)> {
+    match load_str("acme.yaml", text) {
+        Ok(_) => vec![],
+        Err(e) => e
+            .problems()
+            .iter()
+            .map(|p| (format!("{}:{}", p.line, p.column), p.field.clone(), p.message.clone(), p.help.clone().unwrap_or_default()))
+            .collect(),
+    }
+}
+
+/// The bundled file with one substring replaced; the replacement must apply.
+fn bundled_with(from: &str, to: &str) -> String {
+    assert!(BUNDLED.contains(from), "acme.yaml has no `{from}`");
+    BUNDLED.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| panic!("no line with {needle}"))
+}
+
+/// Asserts exactly one problem, at the line of `at_line_with`, on `field`, whose message
+/// contains `message`, with a help line.
+#[track_caller]
+fn assert_one(text: &str, at_line_with: &str, field: &str, message: &str) {
+    let found = problems(text);
+    assert_eq!(found.len(), 1, "expected one problem, got {found:#?}");
+    let (at, f, m, help) = &found[0];
+    let line = line_of(text, at_line_with);
+    assert!(at.starts_with(&format!("{line}:")), "problem at {at}, expected line {line}: {found:#?}");
+    assert_eq!(f, field);
+    assert!(m.contains(message), "message {m:?} lacks {message:?}");
+    assert!(!help.is_empty(), "no help for {m:?}");
+}
+
+#[test]
+fn a_route_to_a_port_the_service_does_not_have() {
+    let text = bundled_with("path: /api\n", "path: /api\n        port: 9090\n");
+    assert_one(&text, "port: 9090", "services[1].routes[0].port", "has no port 9090");
+}
+
+#[test]
+fn a_route_may_target_a_declared_extra_port() {
+    let text = bundled_with("path: /api\n", "path: /api\n        port: 9090\n").replacen("    talks_to: [auth]", "    ports: { admin: 9090 }\n    talks_to: [auth]", 1);
+    assert_eq!(problems(&text), vec![]);
+}
+
+#[test]
+fn two_services_claiming_the_same_host_and_path() {
+    let text = bundled_with("      - host: chat.acme.example.com", "      - host: www.acme.example.com\n        path: /api/");
+    assert_one(&text, "path: /api/", "services[3].routes[0].path", "`www.acme.example.com/api` is already routed by services[1].routes[0]");
+}
+
+#[test]
+fn a_cidr_too_small_for_the_zones() {
+    let text = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/24");
+    assert_one(&text, "cidr:", "network.cidr", "too small for 3 zones");
+    let fits = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/23");
+    assert_eq!(problems(&fits), vec![]);
+}
+
+#[test]
+fn talks_to_an_unknown_service_suggests_the_nearest() {
+    let text = bundled_with("talks_to: [api]", "talks_to: [apy]");
+    assert_one(&text, "talks_to: [apy]", "services[0].talks_to[0]", "`apy` is not a service");
+    assert!(problems(&text)[0].3.contains("did you mean `api`"));
+}
+
+#[test]
+fn talks_to_itself_is_an_error_but_a_cycle_is_not() {
+    let own = bundled_with("talks_to: [api]", "talks_to: [web]");
+    assert_one(&own, "talks_to: [web]", "services[0].talks_to[0]", "lists itself");
+    let cycle = bundled_with("    websocket: true\n    talks_to: [auth]", "    websocket: true\n    talks_to: [auth, web]")
+        .replacen("talks_to: [api]", "talks_to: [api, chat]", 1);
+    assert_eq!(problems(&cycle), vec![]);
+}
+
+#[test]
+fn an_engine_other_than_postgres_or_mysql() {
+    let text = bundled_with("engine: postgres", "engine: oracle");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].0.starts_with(&format!("{}:", line_of(&text, "engine: oracle"))), "{found:#?}");
+    assert!(found[0].2.contains("oracle") && found[0].2.contains("postgres") && found[0].2.contains("mysql"), "{found:#?}");
+}
+
+#[test]
+fn a_domain_that_is_not_a_dns_name() {
+    assert_one(&bundled_with("domain: acme.example.com", "domain: acme_example.com"), "domain:", "domain", "not a valid DNS name");
+    let upper = problems(&bundled_with("domain: acme.example.com", "domain: ACME.example.com"));
+    assert!(upper.iter().any(|p| p.1 == "domain" && p.3.contains("lowercase")), "{upper:#?}");
+}
+
+#[test]
+fn a_service_without_a_health_path() {
+    let text = bundled_with("  - name: auth\n    port: 8080\n    health: { path: /healthz }\n", "  - name: auth\n    port: 8080\n");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].2.contains("missing field `health`"), "{found:#?}");
+    assert!(found[0].0.starts_with(&format!("{}:", line_of(&text, "name: auth"))), "{found:#?}");
+}
+
+#[test]
+fn a_port_outside_the_valid_range() {
+    for port in ["0", "70000", "-1"] {
+        let text = bundled_with("  - name: chat\n    port: 8080", &format!("  - name: chat\n    port: {port}"));
+        assert_one(&text, &format!("port: {port}"), "services[3].port", "outside 1..=65535");
+    }
+}
+
+#[test]
+fn replicas_min_above_max() {
+    let text = bundled_with("    websocket: true\n", "    websocket: true\n    replicas: { min: 5, max: 3 }\n");
+    assert_one(&text, "replicas:", "services[3].replicas.min", "min 5 is above max 3");
+}
+
+#[test]
+fn a_memory_limit_below_the_request() {
+    let text = bundled_with("    websocket: true\n", "    websocket: true\n    resources: { memory: 1Gi, memory_limit: 512Mi }\n");
+    assert_one(&text, "resources:", "services[3].resources.memory_limit", "below the request");
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_place() {
+    let text = bundled_with("    websocket: true\n", "    websocket: true\n    websockets: true\n");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].0.starts_with(&format!("{}:", line_of(&text, "websockets"))), "{found:#?}");
+    assert!(found[0].2.contains("websockets"), "{found:#?}");
+}
+
+#[test]
+fn a_host_outside_the_domain() {
+    let text = bundled_with("host: chat.acme.example.com", "host: chat.other.example.org");
+    assert_one(&text, "chat.other", "services[3].routes[0].host", "not under the domain");
+}
+
+#[test]
+fn database_use_without_a_database() {
+    let start = BUNDLED.find("database:\n  engine").expect("database section");
+    let end = BUNDLED[start..].find("\n\n").expect("section end") + start + 2;
+    let text = format!("{}{}", &BUNDLED[..start], &BUNDLED[end..]);
+    let found = problems(&text);
+    assert_eq!(found.len(), 2, "api and auth use the database: {found:#?}");
+    assert!(found.iter().all(|p| p.2.contains("has none")), "{found:#?}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = bundled_with("talks_to: [api]", "talks_to: [nobody]").replacen("zones: 3", "zones: 9", 1).replacen("region: us-east-1", "region: moon", 1);
+    let fields: Vec<String> = problems(&text).into_iter().map(|p| p.1).collect();
+    assert_eq!(fields, ["region", "network.zones", "services[0].talks_to[0]"]);
+}
+
+#[test]
+fn broken_yaml_names_its_place() {
+    for (text, line) in [("name: acme\nservices: [\n", 2), ("name: acme\n\tregion: x\n", 2), ("name: [\n", 1)] {
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{text:?}: {found:#?}");
+        assert!(found[0].0.starts_with(&format!("{line}:")), "{text:?}: {found:#?}");
+    }
+}
+
+#[test]
+fn a_duplicate_key_is_named() {
+    let found = problems(&bundled_with("  zones: 3\n", "  zones: 3\n  zones: 4\n"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].2, "duplicate key `zones`");
+}
+
+#[test]
+fn empty_and_non_mapping_files_are_errors() {
+    for text in ["", "   \n", "- a\n- b\n", "just text", "---\nname: a\n---\nname: b\n"] {
+        assert_eq!(problems(text).len(), 1, "{text:?}");
+    }
+}
+
+#[test]
+fn rendered_diagnostic_names_file_line_field_and_fix() {
+    let text = bundled_with("talks_to: [api]", "talks_to: [nobody]");
+    let err = load_str("acme.yaml", &text).expect_err("invalid");
+    let mut rendered = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut rendered, &err)
+        .expect("renders");
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn schema_describes_every_field() {
+    let schema = acme_spec::json_schema().to_string();
+    for field in ["talks_to", "websocket", "public_access_cidrs", "backup_retention_days", "vault_lock"] {
+        assert!(schema.contains(field), "{field} missing from the schema");
+    }
+    assert!(schema.contains("Services this one calls"), "doc comments become descriptions");
+}
+
+#[test]
+fn read_errors_name_the_file() {
+    let err = acme_spec::load_file(std::path::Path::new("/nonexistent/acme.yaml")).expect_err("missing");
+    assert!(matches!(err, LoadError::Read { .. }));
+    assert!(err.to_string().contains("/nonexistent/acme.yaml"));
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn on_any_text(text in "\\PC{0,400}") {
+            let _ = load_str("fuzz.yaml", &text);
+        }
+
+        #[test]
+        fn on_the_bundled_file_with_a_slice_replaced(start in 0usize..2600, len in 0usize..40, junk in "[ -~\\n\\t]{0,12}") {
+            let start = BUNDLED.floor_char_boundary(start.min(BUNDLED.len()));
+            let end = BUNDLED.floor_char_boundary((start + len).min(BUNDLED.len()));
+            let text = format!("{}{}{}", &BUNDLED[..start], junk, &BUNDLED[end..]);
+            let _ = load_str("fuzz.yaml", &text);
+        }
+
+        #[test]
+        fn on_yaml_shaped_values(port in any::<i64>(), zones in any::<i64>(), cidr in "[0-9./]{0,20}", host in "[a-zA-Z0-9.*-]{0,30}") {
+            let text = bundled_with("cidr: 10.20.0.0/16", &format!("cidr: \"{cidr}\""))
+                .replacen("zones: 3", &format!("zones: {zones}"), 1)
+                .replacen("  - name: chat\n    port: 8080", &format!("  - name: chat\n    port: {port}"), 1)
+                .replacen("host: chat.acme.example.com", &format!("host: \"{host}\""), 1);
+            let _ = load_str("fuzz.yaml", &text);
+        }
+    }
+}

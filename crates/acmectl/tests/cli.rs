@@ -1,0 +1,113 @@
+//! The binary as a user meets it: exit codes, what lands in the output folder, and what never does.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn acmectl(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_acmectl")).args(args).current_dir(cwd).output().expect("acmectl runs")
+}
+
+fn bundled() -> String {
+    repo_root().join("acme.yaml").display().to_string()
+}
+
+#[test]
+fn synth_writes_every_stack_and_the_plan() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = acmectl(&["synth", "-f", &bundled(), "-o", "build"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let build = dir.path().join("build");
+    for stack in ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"] {
+        assert!(build.join(format!("cloudformation/{stack}.yaml")).is_file(), "{stack}.yaml missing");
+    }
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(build.join("plan.json")).expect("plan.json")).expect("plan is JSON");
+    assert_eq!(plan["platform"], "acme");
+}
+
+#[test]
+fn synth_output_is_byte_identical_across_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for o in ["a", "b"] {
+        assert_eq!(acmectl(&["synth", "-f", &bundled(), "-o", o], dir.path()).status.code(), Some(0));
+    }
+    for entry in walk(&dir.path().join("a")) {
+        let rel = entry.strip_prefix(dir.path().join("a")).expect("inside a");
+        let a = std::fs::read(&entry).expect("read a");
+        let b = std::fs::read(dir.path().join("b").join(rel)).expect("same file in b");
+        assert!(a == b, "{} differs between runs", rel.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = vec![];
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() { files.extend(walk(&p)) } else { files.push(p) }
+    }
+    files
+}
+
+#[test]
+fn invalid_file_exits_2_names_the_place_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(repo_root().join("acme.yaml")).expect("bundled file");
+    let broken = text.replacen("talks_to: [api]", "talks_to: [nobody]", 1);
+    assert_ne!(broken, text, "the bundled file declares web → api");
+    std::fs::write(dir.path().join("acme.yaml"), broken).expect("write");
+    let out = acmectl(&["synth"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme.yaml") && err.contains("talks_to") && err.contains("nobody"), "{err}");
+    assert!(!dir.path().join("out").exists(), "nothing may be written on bad input");
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_output_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(repo_root().join("acme.yaml"), dir.path().join("acme.yaml")).expect("copy");
+    assert_eq!(acmectl(&["synth"], dir.path()).status.code(), Some(0));
+    let before = std::fs::read(dir.path().join("out/plan.json")).expect("plan");
+    std::fs::write(dir.path().join("acme.yaml"), "name: [").expect("write");
+    assert_eq!(acmectl(&["synth"], dir.path()).status.code(), Some(2));
+    assert_eq!(std::fs::read(dir.path().join("out/plan.json")).expect("plan"), before);
+}
+
+#[test]
+fn refuses_to_replace_a_folder_that_is_not_acmectl_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("src")).expect("mkdir");
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}").expect("write");
+    let out = acmectl(&["synth", "-f", &bundled(), "-o", "src"], dir.path());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(dir.path().join("src/main.rs").is_file(), "the user's file survives");
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = acmectl(&["synth", "-f", "nope.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.yaml"));
+}
+
+#[test]
+fn schema_is_json_and_describes_services() {
+    let out = acmectl(&["schema"], &repo_root());
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+    assert!(schema.to_string().contains("services"));
+}
+
+#[test]
+fn json_output_lists_the_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = acmectl(&["synth", "-f", &bundled(), "--output", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["files"].as_array().expect("files").iter().any(|f| f == "plan.json"));
+}
