@@ -1,38 +1,12 @@
 //! Properties that hold for every platform: how stacks fit together, and the rules of
 //! DESIGN.md that no single stack module can see.
 
-use acme_spec::{fixture, CiProvider, Platform, ZoneSource};
+mod common;
+
+use acme_spec::fixture;
+use common::variants;
 use acme_synth::{synthesize, Artifacts, StackName};
 use serde_json::Value;
-
-fn variants() -> Vec<(&'static str, Platform)> {
-    let base = fixture::acme();
-    let mut no_db = base.clone();
-    no_db.database = None;
-    for s in &mut no_db.services {
-        s.uses.retain(|u| *u != acme_spec::Use::Database);
-    }
-    let mut mysql = base.clone();
-    if let Some(db) = &mut mysql.database {
-        db.engine = acme_spec::Engine::Mysql;
-        db.version = "8.4".into();
-    }
-    let mut github = base.clone();
-    github.ci.provider = CiProvider::Github;
-    let mut two_zones = base.clone();
-    two_zones.network.zones = 2;
-    let mut existing_zone = base.clone();
-    existing_zone.dns.zone = ZoneSource::Existing { id: "Z0123456789ABCDEFGHIJ".into() };
-    existing_zone.dns.private_zone = None;
-    vec![
-        ("acme", base),
-        ("no-db", no_db),
-        ("mysql", mysql),
-        ("github", github),
-        ("two-zones", two_zones),
-        ("existing-zone", existing_zone),
-    ]
-}
 
 #[test]
 fn every_parameter_comes_from_an_output_of_an_earlier_stack() {

@@ -1,0 +1,50 @@
+//! Platforms every integration test runs over: the bundled one and the variants that take
+//! other branches of synthesis.
+
+use acme_spec::{fixture, CiProvider, Platform, ZoneSource};
+
+pub fn variants() -> Vec<(&'static str, Platform)> {
+    let base = fixture::acme();
+    let mut no_db = base.clone();
+    no_db.database = None;
+    for s in &mut no_db.services {
+        s.uses.retain(|u| *u != acme_spec::Use::Database);
+    }
+    let mut mysql = base.clone();
+    if let Some(db) = &mut mysql.database {
+        db.engine = acme_spec::Engine::Mysql;
+        db.version = "8.4".into();
+    }
+    let mut github = base.clone();
+    github.ci.provider = CiProvider::Github;
+    let mut two_zones = base.clone();
+    two_zones.network.zones = 2;
+    let mut existing_zone = base.clone();
+    existing_zone.dns.zone = ZoneSource::Existing { id: "Z0123456789ABCDEFGHIJ".into() };
+    existing_zone.dns.private_zone = None;
+    let mut relaxed = base.clone();
+    relaxed.edge.waf = false;
+    relaxed.cluster.public_access_cidrs = vec!["203.0.113.0/24".parse().expect("literal CIDR")];
+    if let Some(db) = &mut relaxed.database {
+        db.multi_az = false;
+        db.backup_retention_days = 3;
+    }
+    let mut backup_copy = base.clone();
+    backup_copy.backup.copy_to = Some(acme_spec::BackupCopy {
+        region: "us-west-2".into(),
+        vault_arn: "arn:aws:backup:us-west-2:111122223333:backup-vault:acme-dr".into(),
+    });
+    backup_copy.backup.vault_lock =
+        Some(acme_spec::VaultLock { min_retention_days: 7, max_retention_days: 400, changeable_for_days: Some(3) });
+    vec![
+        ("acme", base),
+        ("relaxed", relaxed),
+        ("backup-copy", backup_copy),
+        ("no-db", no_db),
+        ("mysql", mysql),
+        ("github", github),
+        ("two-zones", two_zones),
+        ("existing-zone", existing_zone),
+    ]
+}
+
