@@ -29,6 +29,7 @@ use acme_cfn::resources::wafv2::{
     RateBasedStatement, Rule, RuleAction, SingleHeader, Statement as WafStatement, VisibilityConfig, WebAcl,
     WebAclAssociation,
 };
+use acme_cfn::resources::Tag;
 use acme_cfn::{Expr, ParameterType, pascal};
 use acme_spec::{Platform, Route, Service, ServicePort};
 use serde_json::json;
@@ -54,6 +55,12 @@ pub const WEBSOCKET_DEREGISTRATION_DELAY_SECONDS: u32 = 300;
 
 /// Requests one client IP may send in five minutes before the WAF blocks it (about 10/s).
 pub const WAF_RATE_LIMIT_PER_5_MIN: u64 = 3000;
+
+/// EKS Auto Mode registers pods into a target group (its `TargetGroupBinding`,
+/// `eks.amazonaws.com/v1`) through the cluster role's AmazonEKSLoadBalancingPolicy, which
+/// allows `RegisterTargets`/`DeregisterTargets` only on target groups tagged with the
+/// cluster's name. Without the tag the binding never registers a pod: a silent outage.
+pub const EKS_CLUSTER_NAME_TAG: &str = "eks:eks-cluster-name";
 
 /// Key prefix of the access logs inside their bucket.
 const ACCESS_LOG_PREFIX: &str = "alb";
@@ -595,6 +602,7 @@ pub fn build(p: &Platform) -> Stack {
                 unhealthy_threshold_count: 3,
                 matcher: Matcher { http_code: "200-399".into() },
                 target_group_attributes: attributes,
+                tags: vec![Tag::new(EKS_CLUSTER_NAME_TAG, names::cluster(p))],
             },
         );
         t.output(
@@ -859,6 +867,16 @@ mod tests {
 
     fn attribute<'a>(r: &'a Resource, list: &str, key: &str) -> Option<&'a str> {
         r.property(list)?.as_array()?.iter().find(|a| a["Key"] == key)?["Value"].as_str()
+    }
+
+    #[test]
+    fn target_groups_carry_the_cluster_tag_auto_mode_needs_to_register_pods() {
+        let p = fixture::acme();
+        let stack = build(&p);
+        for (id, tg) in target_groups(&stack) {
+            let tags = prop(tg, "Tags");
+            assert_eq!(tags, &json!([{ "Key": "eks:eks-cluster-name", "Value": names::cluster(&p) }]), "{id}");
+        }
     }
 
     #[test]
