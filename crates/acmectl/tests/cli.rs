@@ -111,3 +111,17 @@ fn json_output_lists_the_files() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["files"].as_array().expect("files").iter().any(|f| f == "plan.json"));
 }
+
+#[test]
+fn json_output_reports_problems_for_machines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(repo_root().join("acme.yaml")).expect("bundled file");
+    std::fs::write(dir.path().join("acme.yaml"), text.replacen("zones: 3", "zones: 1", 1)).expect("write");
+    let out = acmectl(&["synth", "--output", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    let problem = &v["error"]["problems"][0];
+    assert_eq!(problem["field"], "network.zones");
+    assert_eq!(problem["line"], text.lines().position(|l| l.contains("zones: 3")).expect("zones line") + 1);
+    assert!(problem["help"].as_str().is_some_and(|h| h.contains("2 to 6")), "{problem}");
+}
