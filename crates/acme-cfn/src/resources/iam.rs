@@ -78,7 +78,8 @@ impl Statement {
 pub enum Principal {
     #[serde(rename = "AWS")]
     Aws(Vec<Expr>),
-    Service(Vec<String>),
+    /// Service principals are expressions, as some are regional (`logs.${AWS::Region}.amazonaws.com`).
+    Service(Vec<Expr>),
     Federated(Expr),
     /// `"*"`, only ever paired with a condition that narrows it.
     #[serde(rename = "AWS")]
@@ -87,7 +88,7 @@ pub enum Principal {
 
 impl Principal {
     pub fn service(name: &str) -> Self {
-        Principal::Service(vec![name.to_owned()])
+        Principal::Service(vec![Expr::from(name)])
     }
     pub fn aws(arn: impl Into<Expr>) -> Self {
         Principal::Aws(vec![arn.into()])
