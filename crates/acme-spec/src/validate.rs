@@ -116,15 +116,17 @@ impl Validator {
         if cidr.trunc() != cidr {
             self.error("network.cidr", format!("`{cidr}` has host bits set"), format!("write the network address: `{}`", cidr.trunc()));
         }
-        if cidr.prefix_len() < 16 {
+        if cidr.prefix_len() < Network::SHORTEST_PREFIX {
             self.error("network.cidr", format!("a VPC may be at most a /16; `{cidr}` is larger"), "use a /16 or smaller range");
         }
-        let min = Network::largest_prefix(zones);
-        if cidr.prefix_len() > min {
+        if cidr.prefix_len() > Network::LONGEST_PREFIX {
             self.error(
                 "network.cidr",
-                format!("`{cidr}` is too small for {zones} zones: each zone needs a public, a private and a database subnet of at least /{}", Network::SMALLEST_SUBNET_PREFIX),
-                format!("use a /{min} or larger range, or fewer zones"),
+                format!(
+                    "`{cidr}` is too small for {zones} zones: each zone's private subnet for nodes and pods needs at least a /{}",
+                    Network::LONGEST_PRIVATE_PREFIX
+                ),
+                format!("use a /{} or larger range", Network::LONGEST_PREFIX),
             );
         }
         Some(Network { cidr, zones })

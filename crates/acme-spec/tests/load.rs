@@ -68,7 +68,7 @@ fn two_services_claiming_the_same_host_and_path() {
 fn a_cidr_too_small_for_the_zones() {
     let text = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/24");
     assert_one(&text, "cidr:", "network.cidr", "too small for 3 zones");
-    let fits = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/23");
+    let fits = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/20");
     assert_eq!(problems(&fits), vec![]);
 }
 

@@ -31,10 +31,8 @@ use acme_cfn::resources::ec2::{
 use acme_cfn::resources::iam::{InlinePolicy, PolicyDocument, Principal, Role, Statement};
 use acme_cfn::resources::logs::LogGroup;
 use acme_cfn::{Expr, ExprList, ParameterType};
-use acme_spec::{Network, Platform};
-use ipnet::Ipv4Net;
+use acme_spec::{Platform, Tier};
 use serde_json::json;
-use std::net::Ipv4Addr;
 
 pub const VPC: &str = "Vpc";
 pub const INTERNET_GATEWAY: &str = "InternetGateway";
@@ -47,120 +45,17 @@ pub const FLOW_LOG: &str = "FlowLog";
 pub const ENDPOINT_SECURITY_GROUP: &str = "EndpointSecurityGroup";
 pub const S3_ENDPOINT: &str = "S3Endpoint";
 
-/// The VPC is cut into this many zone slots, whatever `network.zones` is, so a zone's subnets
-/// keep their addresses when zones are added or removed (CloudFormation cannot replace a
-/// subnet with an overlapping one in place). A power of two, at least the 6 zones allowed.
-pub const ZONE_SLOTS: u8 = 8;
-
-/// Smallest private subnet: 256 addresses per zone for nodes and pods. With the VPC CNI every
-/// pod takes a VPC address, in /28 prefixes per node, so anything smaller fills after a few nodes.
-pub const LONGEST_PRIVATE_PREFIX: u8 = 24;
-
-/// Largest VPC AWS allows (a /16); the spec must not ask for a shorter prefix.
-pub const SHORTEST_VPC_PREFIX: u8 = 16;
-
-/// Longest VPC prefix (so the smallest VPC) that holds `zones` zones with private subnets of at
-/// least [`LONGEST_PRIVATE_PREFIX`]; `None` if the layout has no room for that many zones.
-/// The answer is the same for every zone count the layout fits, as zones always get one of
-/// [`ZONE_SLOTS`] slots: a /20 for any of 1 to 8 zones.
-pub fn longest_vpc_prefix(zones: u8) -> Option<u8> {
-    (1..=ZONE_SLOTS).contains(&zones).then(|| LONGEST_PRIVATE_PREFIX - Tier::Private.zone_bits())
+/// Logical id of the tier's subnet in zone `zone` (0-based): `PublicSubnet1`.
+pub fn subnet_id(tier: Tier, zone: u8) -> String {
+    format!("{}Subnet{}", acme_cfn::pascal(tier.slug()), zone + 1)
 }
 
-/// The three subnet tiers of every zone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tier {
-    Public,
-    Private,
-    Database,
-}
-
-impl Tier {
-    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Database];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Tier::Public => "public",
-            Tier::Private => "private",
-            Tier::Database => "database",
-        }
+fn tier_output(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Public => outputs::PUBLIC_SUBNET_IDS,
+        Tier::Private => outputs::PRIVATE_SUBNET_IDS,
+        Tier::Database => outputs::DATABASE_SUBNET_IDS,
     }
-
-    /// Where the tier's block starts and how long its prefix is, in eighths of the VPC:
-    /// private takes the first half, public and database one eighth each, and the last quarter
-    /// stays free for a later tier (firewall or Transit Gateway subnets, a second pod range).
-    fn block(self) -> (u64, u8) {
-        match self {
-            Tier::Private => (0, 1),
-            Tier::Public => (4, 3),
-            Tier::Database => (5, 3),
-        }
-    }
-
-    /// Bits a zone's subnet adds to the VPC prefix: the tier's block, then one of 8 zone slots.
-    fn zone_bits(self) -> u8 {
-        self.block().1 + 3
-    }
-
-    /// `PublicSubnet1`: logical id of the tier's subnet in zone `zone` (0-based).
-    pub fn subnet_id(self, zone: u8) -> String {
-        format!("{}Subnet{}", acme_cfn::pascal(self.slug()), zone + 1)
-    }
-
-    fn output(self) -> &'static str {
-        match self {
-            Tier::Public => outputs::PUBLIC_SUBNET_IDS,
-            Tier::Private => outputs::PRIVATE_SUBNET_IDS,
-            Tier::Database => outputs::DATABASE_SUBNET_IDS,
-        }
-    }
-}
-
-/// The subnets of one availability zone.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ZoneSubnets {
-    /// 0-based; the zone is `Fn::Select [zone, Fn::GetAZs ""]`.
-    pub zone: u8,
-    pub public: Ipv4Net,
-    pub private: Ipv4Net,
-    pub database: Ipv4Net,
-}
-
-impl ZoneSubnets {
-    pub fn cidr(&self, tier: Tier) -> Ipv4Net {
-        match tier {
-            Tier::Public => self.public,
-            Tier::Private => self.private,
-            Tier::Database => self.database,
-        }
-    }
-}
-
-/// Subnet CIDRs of every zone. For a /16 VPC: private /20s from the start of the VPC, public
-/// /22s from the middle, database /22s after them, the last /18 free. Every subnet is a /4
-/// (private) or /6 (public, database) split of the VPC, so the layout scales with its size.
-/// Expects a validated network: VPC prefix within [`SHORTEST_VPC_PREFIX`] and
-/// [`longest_vpc_prefix`].
-pub fn subnet_layout(network: &Network) -> Vec<ZoneSubnets> {
-    let vpc = network.cidr.trunc();
-    let base = u64::from(u32::from(vpc.network()));
-    let size = |prefix: u8| 1u64 << (32 - u32::from(prefix));
-    let subnet = |tier: Tier, zone: u8| -> Ipv4Net {
-        let (eighth, _) = tier.block();
-        let prefix = (vpc.prefix_len() + tier.zone_bits()).min(32);
-        let start = base + eighth * size(vpc.prefix_len()) / 8 + u64::from(zone) * size(prefix);
-        // Saturates rather than wraps; a validated network never gets near either bound.
-        let address = Ipv4Addr::from(u32::try_from(start).unwrap_or(u32::MAX));
-        Ipv4Net::new(address, prefix).unwrap_or_else(|_| unreachable!("prefix {prefix} is at most 32"))
-    };
-    (0..network.zones.min(ZONE_SLOTS))
-        .map(|zone| ZoneSubnets {
-            zone,
-            public: subnet(Tier::Public, zone),
-            private: subnet(Tier::Private, zone),
-            database: subnet(Tier::Database, zone),
-        })
-        .collect()
 }
 
 /// Interface endpoints in the private subnets, with why the nodes or pods need each. Each one
@@ -206,7 +101,7 @@ pub fn build(p: &Platform) -> Stack {
         ),
     );
     let logs_key = stack.import(StackName::Keys, outputs::LOGS_KEY_ARN, ParameterType::String);
-    let layout = subnet_layout(&p.network);
+    let layout = p.network.subnets();
     let vpc_cidr = p.network.cidr.trunc().to_string();
     let vpc = Expr::r#ref(VPC);
     let t = &mut stack.template;
@@ -236,7 +131,7 @@ pub fn build(p: &Platform) -> Stack {
                 Tier::Database => {}
             }
             t.add(
-                tier.subnet_id(z.zone),
+                subnet_id(tier, z.zone),
                 Subnet {
                     vpc_id: vpc.clone(),
                     cidr_block: z.cidr(tier).to_string(),
@@ -274,7 +169,7 @@ pub fn build(p: &Platform) -> Stack {
             &nat,
             NatGateway {
                 allocation_id: Expr::att(&eip, "AllocationId"),
-                subnet_id: Expr::r#ref(Tier::Public.subnet_id(z.zone)),
+                subnet_id: Expr::r#ref(subnet_id(Tier::Public, z.zone)),
                 tags: vec![name_tag(p, &format!("nat-{n}"))],
             },
         );
@@ -295,9 +190,9 @@ pub fn build(p: &Platform) -> Stack {
     t.add(DATABASE_ROUTE_TABLE, RouteTable { vpc_id: vpc.clone(), tags: vec![name_tag(p, "database")] });
 
     for z in &layout {
-        associate(t, &Tier::Public.subnet_id(z.zone), PUBLIC_ROUTE_TABLE);
-        associate(t, &Tier::Private.subnet_id(z.zone), &format!("PrivateRouteTable{}", z.zone + 1));
-        associate(t, &Tier::Database.subnet_id(z.zone), DATABASE_ROUTE_TABLE);
+        associate(t, &subnet_id(Tier::Public, z.zone), PUBLIC_ROUTE_TABLE);
+        associate(t, &subnet_id(Tier::Private, z.zone), &format!("PrivateRouteTable{}", z.zone + 1));
+        associate(t, &subnet_id(Tier::Database, z.zone), DATABASE_ROUTE_TABLE);
     }
 
     // Flow logs of all traffic, into a group encrypted with the logs key and kept a year.
@@ -386,7 +281,7 @@ pub fn build(p: &Platform) -> Stack {
                 vpc_endpoint_type: "Interface".into(),
                 private_dns_enabled: Some(true),
                 route_table_ids: vec![],
-                subnet_ids: layout.iter().map(|z| Expr::r#ref(Tier::Private.subnet_id(z.zone))).collect(),
+                subnet_ids: layout.iter().map(|z| Expr::r#ref(subnet_id(Tier::Private, z.zone))).collect(),
                 security_group_ids: vec![Expr::att(ENDPOINT_SECURITY_GROUP, "GroupId")],
                 policy_document: None,
             },
@@ -398,14 +293,14 @@ pub fn build(p: &Platform) -> Stack {
     t.output(outputs::VPC_CIDR, "IPv4 CIDR of the VPC.", Expr::att(VPC, "CidrBlock"));
     for tier in Tier::ALL {
         t.output(
-            tier.output(),
+            tier_output(tier),
             format!("The {} subnets, one per zone, comma-separated.", tier.slug()),
-            Expr::join(",", layout.iter().map(|z| Expr::r#ref(tier.subnet_id(z.zone))).collect()),
+            Expr::join(",", layout.iter().map(|z| Expr::r#ref(subnet_id(tier, z.zone))).collect()),
         );
     }
     for z in &layout {
         for tier in Tier::ALL {
-            let id = tier.subnet_id(z.zone);
+            let id = subnet_id(tier, z.zone);
             t.output(
                 format!("{id}Id"),
                 format!("The {} subnet of zone {} ({}).", tier.slug(), z.zone + 1, z.cidr(tier)),
@@ -416,7 +311,7 @@ pub fn build(p: &Platform) -> Stack {
     t.output(
         "AvailabilityZones",
         "The zones in use, in zone order, comma-separated.",
-        Expr::join(",", layout.iter().map(|z| Expr::att(Tier::Public.subnet_id(z.zone), "AvailabilityZone")).collect()),
+        Expr::join(",", layout.iter().map(|z| Expr::att(subnet_id(Tier::Public, z.zone), "AvailabilityZone")).collect()),
     );
     t.output(
         "NatPublicIps",
@@ -450,85 +345,8 @@ mod tests {
         p
     }
 
-    fn network(cidr: &str, zones: u8) -> Network {
-        Network { cidr: cidr.parse().expect("test CIDR"), zones }
-    }
-
     fn r(id: &str) -> Value {
         json!({ "Ref": id })
-    }
-
-    fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
-        a.contains(&b.network()) || b.contains(&a.network())
-    }
-
-    #[test]
-    fn fixture_layout_is_the_documented_split() {
-        let layout = subnet_layout(&network("10.20.0.0/16", 3));
-        let cidrs: Vec<[String; 3]> =
-            layout.iter().map(|z| [z.public.to_string(), z.private.to_string(), z.database.to_string()]).collect();
-        assert_eq!(
-            cidrs,
-            [
-                ["10.20.128.0/22", "10.20.0.0/20", "10.20.160.0/22"],
-                ["10.20.132.0/22", "10.20.16.0/20", "10.20.164.0/22"],
-                ["10.20.136.0/22", "10.20.32.0/20", "10.20.168.0/22"],
-            ]
-        );
-        assert_eq!(layout.iter().map(|z| z.zone).collect::<Vec<_>>(), [0, 1, 2]);
-    }
-
-    #[test]
-    fn subnets_sit_inside_the_vpc_and_never_overlap() {
-        for cidr in ["10.20.0.0/16", "10.0.0.0/17", "172.31.16.0/20", "192.168.0.0/18", "10.20.5.7/16"] {
-            for zones in 1..=ZONE_SLOTS {
-                let n = network(cidr, zones);
-                let vpc = n.cidr.trunc();
-                let all: Vec<Ipv4Net> = subnet_layout(&n).iter().flat_map(|z| Tier::ALL.map(|t| z.cidr(t))).collect();
-                assert_eq!(all.len(), 3 * usize::from(zones));
-                for (i, a) in all.iter().enumerate() {
-                    assert!(vpc.contains(a), "{cidr}/{zones} zones: {a} outside the VPC");
-                    assert_eq!(*a, a.trunc(), "{a} is not aligned");
-                    for b in &all[i + 1..] {
-                        assert!(!overlaps(a, b), "{cidr}/{zones} zones: {a} overlaps {b}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn private_subnets_are_the_largest() {
-        for z in subnet_layout(&network("10.20.0.0/16", 6)) {
-            assert_eq!(z.private.prefix_len(), 20);
-            assert_eq!(z.public.prefix_len(), 22);
-            assert_eq!(z.database.prefix_len(), 22);
-        }
-    }
-
-    #[test]
-    fn a_zone_keeps_its_subnets_when_zones_are_added() {
-        let two = subnet_layout(&network("10.20.0.0/16", 2));
-        let six = subnet_layout(&network("10.20.0.0/16", 6));
-        assert_eq!(two[..], six[..2]);
-    }
-
-    #[test]
-    fn longest_vpc_prefix_keeps_every_subnet_usable() {
-        for zones in 2..=6 {
-            assert_eq!(longest_vpc_prefix(zones), Some(20));
-        }
-        assert_eq!(longest_vpc_prefix(0), None);
-        assert_eq!(longest_vpc_prefix(ZONE_SLOTS + 1), None);
-        let smallest = subnet_layout(&network("10.20.0.0/20", 6));
-        for z in &smallest {
-            assert_eq!(z.private.prefix_len(), LONGEST_PRIVATE_PREFIX);
-            // AWS's smallest subnet is a /28.
-            assert!(z.public.prefix_len() <= 28 && z.database.prefix_len() <= 28);
-        }
-        // One bit less and the private subnets fall below the floor.
-        let too_small = subnet_layout(&network("10.20.0.0/21", 6));
-        assert!(too_small[0].private.prefix_len() > LONGEST_PRIVATE_PREFIX);
     }
 
     #[test]
@@ -536,9 +354,9 @@ mod tests {
         for zones in [2, 3, 6] {
             let s = build(&with_zones(zones));
             assert_eq!(s.template.resources_of_type("AWS::EC2::Subnet").count(), 3 * usize::from(zones));
-            for z in subnet_layout(&with_zones(zones).network) {
+            for z in with_zones(zones).network.subnets() {
                 for tier in Tier::ALL {
-                    let id = tier.subnet_id(z.zone);
+                    let id = subnet_id(tier, z.zone);
                     assert_eq!(prop(&s, &id, "CidrBlock"), &json!(z.cidr(tier).to_string()));
                     assert_eq!(prop(&s, &id, "VpcId"), &r(VPC));
                     assert_eq!(
@@ -584,13 +402,13 @@ mod tests {
             for zone in 0..zones {
                 let n = zone + 1;
                 let nat = format!("NatGateway{n}");
-                assert_eq!(prop(&s, &nat, "SubnetId"), &r(&Tier::Public.subnet_id(zone)));
+                assert_eq!(prop(&s, &nat, "SubnetId"), &r(&subnet_id(Tier::Public, zone)));
                 assert_eq!(
                     prop(&s, &nat, "AllocationId"),
                     &json!({ "Fn::GetAtt": [format!("NatEip{n}"), "AllocationId"] })
                 );
                 assert_eq!(prop(&s, &format!("NatEip{n}"), "Domain"), &json!("vpc"));
-                let table = route_table_of(&s, &Tier::Private.subnet_id(zone));
+                let table = route_table_of(&s, &subnet_id(Tier::Private, zone));
                 let routes = routes_of(&s, &table);
                 assert_eq!(routes.len(), 1);
                 assert_eq!(routes[0].property("DestinationCidrBlock"), Some(&json!("0.0.0.0/0")));
@@ -604,7 +422,7 @@ mod tests {
     fn public_subnets_route_to_the_internet_gateway() {
         let s = build(&with_zones(3));
         for zone in 0..3 {
-            assert_eq!(route_table_of(&s, &Tier::Public.subnet_id(zone)), PUBLIC_ROUTE_TABLE);
+            assert_eq!(route_table_of(&s, &subnet_id(Tier::Public, zone)), PUBLIC_ROUTE_TABLE);
         }
         let routes = routes_of(&s, PUBLIC_ROUTE_TABLE);
         assert_eq!(routes.len(), 1);
@@ -618,7 +436,7 @@ mod tests {
     fn database_subnets_have_no_route_out() {
         let s = build(&with_zones(3));
         for zone in 0..3 {
-            assert_eq!(route_table_of(&s, &Tier::Database.subnet_id(zone)), DATABASE_ROUTE_TABLE);
+            assert_eq!(route_table_of(&s, &subnet_id(Tier::Database, zone)), DATABASE_ROUTE_TABLE);
         }
         assert!(routes_of(&s, DATABASE_ROUTE_TABLE).is_empty());
         let gateway_tables = prop(&s, S3_ENDPOINT, "RouteTableIds");
