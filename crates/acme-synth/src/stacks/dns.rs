@@ -125,14 +125,19 @@ pub fn build(p: &Platform) -> Stack {
                             comment: format!("{}: public names of the platform", p.name),
                         }),
                         vpcs: vec![],
+                        // The ARN as Route 53 documents it: the log group's `Arn` attribute
+                        // ends in `:*`, which names its streams rather than the group.
                         query_logging_config: logging.then(|| QueryLoggingConfig {
-                            cloud_watch_logs_log_group_arn: Expr::att(QUERY_LOG_GROUP, "Arn"),
+                            cloud_watch_logs_log_group_arn: Expr::sub(format!(
+                                "arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{}",
+                                query_log_group_name(p)
+                            )),
                         }),
                     },
                 )
                 .retain();
             if logging {
-                resource.depends_on(QUERY_LOG_POLICY);
+                resource.depends_on(QUERY_LOG_GROUP).depends_on(QUERY_LOG_POLICY);
             }
             Expr::r#ref(PUBLIC_ZONE)
         }
@@ -303,9 +308,9 @@ mod tests {
         let s = build(&fixture::acme());
         assert_eq!(
             prop(&s, PUBLIC_ZONE, "QueryLoggingConfig.CloudWatchLogsLogGroupArn"),
-            &json!({ "Fn::GetAtt": [QUERY_LOG_GROUP, "Arn"] })
+            &json!({ "Fn::Sub": "arn:${AWS::Partition}:logs:us-east-1:${AWS::AccountId}:log-group:/aws/route53/acme.example.com" })
         );
-        assert!(resource(&s, PUBLIC_ZONE).depends_on.contains(&QUERY_LOG_POLICY.to_owned()));
+        assert_eq!(resource(&s, PUBLIC_ZONE).depends_on, [QUERY_LOG_GROUP, QUERY_LOG_POLICY]);
         assert_eq!(prop(&s, QUERY_LOG_GROUP, "LogGroupName"), "/aws/route53/acme.example.com");
         assert_eq!(prop(&s, QUERY_LOG_GROUP, "KmsKeyId"), &json!({ "Ref": "LogsKeyArn" }));
         assert_eq!(resource(&s, QUERY_LOG_GROUP).deletion_policy, Some(Policy::Retain));
