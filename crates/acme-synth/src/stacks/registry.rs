@@ -5,7 +5,8 @@
 //!
 //! **Who may use them.** The repository policy lets the cluster's nodes pull and CI push,
 //! and denies pushing to every other principal, administrators included: an image in a
-//! repository got there through the pipeline. ECR checks that every principal a repository
+//! repository got there through the pipeline (a break-glass push means changing the repository
+//! policy, which is itself logged). ECR checks that every principal a repository
 //! policy names exists, so the policy takes the two role ARNs from the stacks that create the
 //! roles (cluster and ci, both deployed before this one): the imports are also what orders
 //! the deploy. EKS Auto Mode nodes pull with the node role, whose managed policy
