@@ -291,6 +291,13 @@ pub struct Ci {
     pub repository: Option<String>,
     /// Branch that deploys to production.
     pub branch: String,
+    /// GitHub: ARN of the account's existing OIDC provider for
+    /// `token.actions.githubusercontent.com`. An account holds one provider per URL, so a
+    /// second platform in the account reuses the first one's; `None` creates it in the ci stack.
+    pub github_oidc_provider_arn: Option<String>,
+    /// Jenkins: ARNs of the roles the agents run as (EC2 instance role or EKS pod identity
+    /// role). The CI role trusts exactly these; with none, nobody can assume it.
+    pub jenkins_agent_role_arns: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -36,7 +36,7 @@ impl Plan {
             .iter()
             .map(|s| PlanStack {
                 name: s.name,
-                stack_name: format!("{platform}-{}", s.name),
+                stack_name: crate::stacks::names::stack(platform, s.name),
                 template: format!("cloudformation/{}.yaml", s.name),
                 depends_on: s.depends_on(),
                 parameters: s

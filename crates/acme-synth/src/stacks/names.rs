@@ -1,7 +1,13 @@
 //! Names shared between stacks: physical names that one stack creates and another must
 //! know before that stack exists, and the output names stacks import by.
 
+use crate::StackName;
 use acme_spec::Platform;
+
+/// CloudFormation stack name in the account, `<platform>-<stack>`.
+pub fn stack(platform: &str, stack: StackName) -> String {
+    format!("{platform}-{stack}")
+}
 
 /// Name of the role CI assumes; fixed so repository and key policies can name it.
 pub fn ci_role(p: &Platform) -> String {
