@@ -5,6 +5,7 @@ use crate::Stack;
 use acme_spec::Platform;
 
 pub mod backup;
+pub mod buckets;
 pub mod ci;
 pub mod cluster;
 pub mod data;
