@@ -17,6 +17,8 @@ pub mod network;
 pub mod observability;
 pub mod registry;
 pub mod services;
+#[cfg(test)]
+mod testing;
 
 /// Every stack of the platform, in dependency order.
 pub fn build_all(p: &Platform) -> Vec<Stack> {
