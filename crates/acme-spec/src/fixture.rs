@@ -82,12 +82,7 @@ pub fn acme() -> Platform {
             github_oidc_provider_arn: None,
             jenkins_agent_role_arns: vec!["arn:aws:iam::111122223333:role/acme-jenkins-agent".into()],
         },
-        backup: Backup {
-            schedule: "cron(0 5 * * ? *)".into(),
-            retention_days: 35,
-            copy_to: None,
-            vault_lock: None,
-        },
+        backup: Backup { schedule: "cron(0 5 * * ? *)".into(), retention_days: 35, copy_to: None, vault_lock: None },
         legacy: Some(Legacy { target: "old-lb.acme-legacy.example.net".into() }),
     }
 }

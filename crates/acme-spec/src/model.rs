@@ -334,11 +334,8 @@ pub struct Legacy {
 impl Platform {
     /// Every distinct public host, sorted: one certificate and one record each.
     pub fn hosts(&self) -> Vec<&str> {
-        let mut hosts: Vec<&str> = self
-            .services
-            .iter()
-            .flat_map(|s| s.routes.iter().map(|r| r.host.as_str()))
-            .collect();
+        let mut hosts: Vec<&str> =
+            self.services.iter().flat_map(|s| s.routes.iter().map(|r| r.host.as_str())).collect();
         hosts.sort_unstable();
         hosts.dedup();
         hosts
@@ -348,7 +345,6 @@ impl Platform {
         self.services.iter().find(|s| s.name == name)
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -425,5 +421,4 @@ mod tests {
         let too_small = network("10.20.0.0/21", 6).subnets();
         assert!(too_small[0].private.prefix_len() > Network::LONGEST_PRIVATE_PREFIX);
     }
-
 }

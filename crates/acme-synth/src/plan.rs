@@ -70,7 +70,5 @@ fn waves(stacks: &[PlanStack]) -> Vec<Vec<StackName>> {
         level.push((s.name, l));
     }
     let depth = level.iter().map(|(_, l)| l + 1).max().unwrap_or(0);
-    (0..depth)
-        .map(|d| level.iter().filter(|(_, l)| *l == d).map(|(n, _)| *n).collect())
-        .collect()
+    (0..depth).map(|d| level.iter().filter(|(_, l)| *l == d).map(|(n, _)| *n).collect()).collect()
 }

@@ -21,7 +21,9 @@ fn synth_writes_every_stack_and_the_plan() {
     let out = acmectl(&["synth", "-f", &bundled(), "-o", "build"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let build = dir.path().join("build");
-    for stack in ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"] {
+    for stack in
+        ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"]
+    {
         assert!(build.join(format!("cloudformation/{stack}.yaml")).is_file(), "{stack}.yaml missing");
     }
     let plan: serde_json::Value =

@@ -53,6 +53,12 @@ impl Statement {
         }
     }
 
+    /// A trust-policy statement: `principal` may perform `actions` (`sts:AssumeRole`, ...).
+    /// Trust statements name no resource.
+    pub fn trust(principal: Principal, actions: &[&str]) -> Self {
+        Statement { resource: None, ..Statement::allow(actions, Vec::<Expr>::new()).principal(principal) }
+    }
+
     pub fn deny(actions: &[&str], resources: impl Into<ExprList>) -> Self {
         Statement { effect: Effect::Deny, ..Statement::allow(actions, resources) }
     }

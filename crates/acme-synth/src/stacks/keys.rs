@@ -508,6 +508,48 @@ mod tests {
         }
     }
 
+    /// A role's grant on a key holds only if the key policy accepts the same call: through the
+    /// service its `kms:ViaService` names, or from the role itself by its ARN. Returns the keys
+    /// it uses.
+    fn role_key_uses(keys: &Stack, stack: &str, id: &str, role: &Resource) -> Vec<&'static str> {
+        let mut used = vec![];
+        let policies = role.property("Policies").and_then(Value::as_array).cloned().unwrap_or_default();
+        for statement in
+            policies.iter().flat_map(|p| p["PolicyDocument"]["Statement"].as_array().cloned().unwrap_or_default())
+        {
+            let mut refs = vec![];
+            key_references(&statement["Resource"], "", &mut refs);
+            for (_, param) in refs {
+                let Some(purpose) = Purpose::ALL.into_iter().find(|k| k.output() == param) else { continue };
+                match statement["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"].as_str() {
+                    Some(via) => {
+                        let service = via.split('.').next().unwrap_or(via);
+                        assert!(
+                            key_paths(keys, purpose).contains(service),
+                            "{stack}/{id} uses the {} key through {service}, which its policy does not allow",
+                            purpose.slug()
+                        );
+                    }
+                    None => {
+                        let name = role.property("RoleName").and_then(Value::as_str).unwrap_or_default();
+                        let named = statements(keys, purpose).iter().any(|st| {
+                            st["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"]
+                                .as_str()
+                                .is_some_and(|arn| arn.ends_with(&format!(":role/{name}")))
+                        });
+                        assert!(
+                            named,
+                            "{stack}/{id} uses the {} key directly, but its policy does not name the role",
+                            purpose.slug()
+                        );
+                    }
+                }
+                used.push(purpose.slug());
+            }
+        }
+        used
+    }
+
     /// Every resource of every stack that names a key is one the key policy lets use it;
     /// an alert topic also needs CloudWatch alarms to be able to publish.
     #[test]
@@ -517,6 +559,10 @@ mod tests {
         let mut seen = BTreeSet::new();
         for stack in crate::stacks::build_all(&p) {
             for (id, r) in &stack.template.resources {
+                if r.resource_type == "AWS::IAM::Role" {
+                    seen.extend(role_key_uses(&keys, &stack.name.to_string(), id, r));
+                    continue;
+                }
                 let mut refs = vec![];
                 key_references(&r.properties, "", &mut refs);
                 for (property, param) in refs {
@@ -536,7 +582,7 @@ mod tests {
             }
         }
         // The finished stacks use at least these; the test sees more as stacks land.
-        for used in ["data", "logs", "backup"] {
+        for used in ["data", "logs", "cluster", "backup"] {
             assert!(seen.contains(used), "no stack uses the {used} key any more");
         }
     }

@@ -5,6 +5,7 @@ use crate::Stack;
 use acme_spec::Platform;
 
 pub mod backup;
+pub mod buckets;
 pub mod ci;
 pub mod cluster;
 pub mod data;
@@ -21,7 +22,8 @@ pub(crate) mod testing;
 
 /// Every stack of the platform, in dependency order.
 pub fn build_all(p: &Platform) -> Vec<Stack> {
-    let mut stacks = vec![keys::build(p), network::build(p), dns::build(p), ci::build(p), cluster::build(p), registry::build(p)];
+    let mut stacks =
+        vec![keys::build(p), network::build(p), dns::build(p), ci::build(p), cluster::build(p), registry::build(p)];
     if p.database.is_some() {
         stacks.push(data::build(p));
     }

@@ -311,7 +311,10 @@ pub fn build(p: &Platform) -> Stack {
     t.output(
         "AvailabilityZones",
         "The zones in use, in zone order, comma-separated.",
-        Expr::join(",", layout.iter().map(|z| Expr::att(subnet_id(Tier::Public, z.zone), "AvailabilityZone")).collect()),
+        Expr::join(
+            ",",
+            layout.iter().map(|z| Expr::att(subnet_id(Tier::Public, z.zone), "AvailabilityZone")).collect(),
+        ),
     );
     t.output(
         "NatPublicIps",
