@@ -347,6 +347,7 @@ impl Validator {
                 env: s.env.clone(),
             });
         }
+        self.distinct_ids(&inputs);
         if claimed.len() > MAX_ROUTES {
             self.error(
                 "services",
@@ -363,6 +364,39 @@ impl Validator {
             );
         }
         Some(services)
+    }
+
+    /// CloudFormation logical ids and output names are built from service names, bucket names
+    /// and hosts with their punctuation dropped, so names that differ only in punctuation
+    /// (`a-b` and `ab`, `a-b.x.com` and `a.b.x.com`) would collide.
+    fn distinct_ids(&mut self, inputs: &[ServiceInput]) {
+        // (kind, name, field) of every name that becomes part of an id.
+        let mut names: Vec<(&str, String, String)> = vec![];
+        for (i, s) in inputs.iter().enumerate() {
+            names.push(("service", s.name.clone(), format!("services[{i}].name")));
+            for (j, u) in s.uses.iter().enumerate() {
+                if let UseInput::Bucket(bucket) = u {
+                    names.push(("bucket", format!("{}/{bucket}", s.name), format!("services[{i}].uses[{j}].bucket")));
+                }
+            }
+            for (j, r) in s.routes.iter().enumerate() {
+                names.push(("host", r.host.clone(), format!("services[{i}].routes[{j}].host")));
+            }
+        }
+        let mut seen: BTreeMap<(&str, String), (&str, &str)> = BTreeMap::new();
+        for (kind, name, field) in &names {
+            match seen.get(&(*kind, squash(name))) {
+                Some((other, first)) if other != name => self.error(
+                    field.as_str(),
+                    format!("{kind} `{name}` differs from `{other}` ({first}) only in punctuation"),
+                    "acmectl names AWS resources after it without punctuation: rename one of them",
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert((*kind, squash(name)), (name, field));
+                }
+            }
+        }
     }
 
     fn ports(&mut self, at: &str, s: &ServiceInput) -> Vec<ServicePort> {
@@ -857,6 +891,11 @@ impl Validator {
         }
         ok
     }
+}
+
+/// A name as it appears in logical ids: letters and digits only, lowercased.
+fn squash(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 fn engine_label(engine: Engine) -> &'static str {

@@ -175,6 +175,17 @@ fn unknown_fields_are_rejected_with_their_place() {
 }
 
 #[test]
+fn names_that_differ_only_in_punctuation() {
+    let service = bundled_with("  - name: chat\n    port: 8080", "  - name: we-b\n    port: 8080");
+    assert_one(&service, "name: we-b", "services[3].name", "differs from `web` (services[0].name) only in punctuation");
+    let host = bundled_with(
+        "      - host: auth.acme.example.com",
+        "      - host: a-uth.acme.example.com\n      - host: auth.acme.example.com",
+    );
+    assert_one(&host, "- host: auth.acme", "services[2].routes[1].host", "differs from `a-uth.acme.example.com`");
+}
+
+#[test]
 fn a_host_outside_the_domain() {
     let text = bundled_with("host: chat.acme.example.com", "host: chat.other.example.org");
     assert_one(&text, "chat.other", "services[3].routes[0].host", "not under the domain");
