@@ -204,6 +204,32 @@ impl Template {
     }
 }
 
+/// CloudFormation's documented per-template quotas.
+pub mod quotas {
+    pub const RESOURCES: usize = 500;
+    pub const PARAMETERS: usize = 200;
+    pub const OUTPUTS: usize = 200;
+    /// Largest template body CloudFormation reads from S3.
+    pub const TEMPLATE_BYTES: usize = 1_000_000;
+}
+
+impl Template {
+    /// Each quota the template exceeds, as `what: count over the quota of N`. `rendered_bytes`
+    /// is the size of the rendered template.
+    pub fn quota_excess(&self, rendered_bytes: usize) -> Vec<String> {
+        [
+            ("resources", self.resources.len(), quotas::RESOURCES),
+            ("parameters", self.parameters.len(), quotas::PARAMETERS),
+            ("outputs", self.outputs.len(), quotas::OUTPUTS),
+            ("bytes", rendered_bytes, quotas::TEMPLATE_BYTES),
+        ]
+        .into_iter()
+        .filter(|(_, count, quota)| count > quota)
+        .map(|(what, count, quota)| format!("{count} {what}, over the quota of {quota}"))
+        .collect()
+    }
+}
+
 /// `my-service` → `MyService`: a name made safe for logical ids.
 pub fn pascal(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())

@@ -127,3 +127,30 @@ fn json_output_reports_problems_for_machines() {
     assert_eq!(problem["line"], text.lines().position(|l| l.contains("zones: 3")).expect("zones line") + 1);
     assert!(problem["help"].as_str().is_some_and(|h| h.contains("2 to 6")), "{problem}");
 }
+
+/// `n` unrouted services, each with a bucket of its own (a role and a bucket output each).
+fn services_with_buckets(n: usize) -> String {
+    let mut y = String::from(
+        "name: big\nregion: us-east-1\ndomain: big.example.com\n\
+         ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/agent\"] }\nservices:\n",
+    );
+    for i in 0..n {
+        y.push_str(&format!(
+            "  - {{ name: svc{i}, port: 8080, health: {{ path: /healthz }}, uses: [{{ bucket: files }}] }}\n"
+        ));
+    }
+    y
+}
+
+#[test]
+fn a_platform_over_cloudformation_quotas_is_refused_before_writing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("fits.yaml"), services_with_buckets(100)).expect("write");
+    assert_eq!(acmectl(&["synth", "-f", "fits.yaml", "-o", "fits"], dir.path()).status.code(), Some(0));
+    std::fs::write(dir.path().join("over.yaml"), services_with_buckets(101)).expect("write");
+    let out = acmectl(&["synth", "-f", "over.yaml", "-o", "over"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("services stack: 202 outputs, over the quota of 200"), "{err}");
+    assert!(!dir.path().join("over").exists());
+}

@@ -21,8 +21,8 @@
 //! enough to roll back far, and a running image is only at risk after that many newer pushes
 //! of the same service without a deploy.
 //!
-//! Each service adds two outputs (URI and ARN), so the stack holds up to 100 services within
-//! CloudFormation's 200 outputs.
+//! Each service adds one output, its repository URI (the ARN follows from the name), so the
+//! stack holds 200 services within CloudFormation's 200 outputs.
 
 use crate::stacks::ci::{ECR_DESCRIBE_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS};
 use crate::stacks::names;
@@ -41,11 +41,6 @@ pub const UNTAGGED_EXPIRE_DAYS: u32 = 7;
 /// Logical id of a service's repository.
 pub fn repository_id(service: &str) -> String {
     format!("{}Repository", pascal(service))
-}
-
-/// Registry output carrying the ARN of a service's repository.
-pub fn repository_arn_output(service: &str) -> String {
-    format!("{}RepositoryArn", pascal(service))
 }
 
 /// The lifecycle policy, as the JSON text ECR takes.
@@ -135,11 +130,6 @@ pub fn build(p: &Platform) -> Stack {
             format!("Image repository URI of {}", service.name),
             Expr::att(&id, "RepositoryUri"),
         );
-        t.output(
-            repository_arn_output(&service.name),
-            format!("Image repository ARN of {}", service.name),
-            Expr::att(&id, "Arn"),
-        );
     }
     stack
 }
@@ -175,7 +165,6 @@ mod tests {
                 s.template.outputs[&names::repository_output(&service.name)].value,
                 Expr::att(&id, "RepositoryUri")
             );
-            assert_eq!(s.template.outputs[&repository_arn_output(&service.name)].value, Expr::att(&id, "Arn"));
         }
     }
 
@@ -266,12 +255,12 @@ mod tests {
     }
 
     #[test]
-    fn a_hundred_services_fit_the_output_quota() {
+    fn two_hundred_services_fit_the_output_quota() {
         let mut p = fixture::acme();
         let template = p.services[0].clone();
-        p.services = (0..100).map(|i| acme_spec::Service { name: format!("svc{i}"), ..template.clone() }).collect();
+        p.services = (0..200).map(|i| acme_spec::Service { name: format!("svc{i}"), ..template.clone() }).collect();
         let s = build(&p);
-        assert_eq!(repositories(&s).len(), 100);
+        assert_eq!(repositories(&s).len(), 200);
         assert!(s.template.outputs.len() <= 200, "{} outputs", s.template.outputs.len());
     }
 }

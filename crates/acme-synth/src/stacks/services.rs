@@ -21,8 +21,8 @@
 //! Quotas: a service with a role costs 2 resources and 1 output, each bucket 2 resources and
 //! 1 output, and the access-log bucket 2 resources. Outputs bind first: roles plus buckets must
 //! stay within 200, so 200 services that each use the database fit (400 resources, 200 outputs)
-//! but 200 services with a bucket each do not. [`quota_excess`] says by how much a platform is
-//! over, for the checks to report before CloudFormation rejects the template.
+//! but 200 services with a bucket each do not; `Artifacts::quota_excess` reports that before
+//! anything is written.
 
 use crate::stacks::buckets::{deny_insecure_transport, deny_tls_below_1_2, lifecycle, private_bucket, sse_kms, sse_s3};
 use crate::stacks::edge::stable_hash;
@@ -41,10 +41,6 @@ pub const ACCESS_LOG_BUCKET: &str = "ServiceAccessLogBucket";
 pub const ACCESS_LOG_BUCKET_POLICY: &str = "ServiceAccessLogBucketPolicy";
 /// Stands in for an otherwise empty stack: CloudFormation rejects a template without resources.
 pub const PLACEHOLDER: &str = "NoServiceResources";
-
-/// CloudFormation's per-template quotas.
-pub const MAX_RESOURCES: usize = 500;
-pub const MAX_OUTPUTS: usize = 200;
 
 /// Longest S3 bucket name.
 pub const MAX_BUCKET_NAME: usize = 63;
@@ -117,22 +113,6 @@ pub fn bucket_name_prefix(p: &Platform, service: &str, bucket: &str) -> String {
 /// service can be configured with it before the stack exists.
 pub fn bucket_name(p: &Platform, service: &str, bucket: &str) -> Expr {
     Expr::sub(format!("{}-${{AWS::AccountId}}-${{AWS::Region}}", bucket_name_prefix(p, service, bucket)))
-}
-
-/// How far the services stack is over CloudFormation's quotas, one line per quota exceeded.
-pub fn quota_excess(p: &Platform) -> Vec<String> {
-    let t = build(p).template;
-    let mut excess = vec![];
-    if t.resources.len() > MAX_RESOURCES {
-        excess.push(format!("services stack: {} resources, over the quota of {MAX_RESOURCES}", t.resources.len()));
-    }
-    if t.outputs.len() > MAX_OUTPUTS {
-        excess.push(format!(
-            "services stack: {} outputs (one per service role and per bucket), over the quota of {MAX_OUTPUTS}",
-            t.outputs.len()
-        ));
-    }
-    excess
 }
 
 /// A placeholder resource with no properties and no cost.
@@ -581,6 +561,8 @@ mod tests {
                 name: format!("svc{i}"),
                 namespace: format!("svc{i}"),
                 uses: uses.clone(),
+                // Unrouted: a route each would exceed the load balancer's rule quota.
+                routes: vec![],
                 ..template.clone()
             })
             .collect();
@@ -592,23 +574,25 @@ mod tests {
         let p = many_services(200, vec![Use::Database]);
         let t = build(&p).template;
         assert_eq!((t.resources.len(), t.outputs.len(), t.parameters.len()), (400, 200, 4));
-        assert!(quota_excess(&p).is_empty());
+        assert_eq!(crate::synthesize(&p).quota_excess(), Vec::<String>::new());
     }
 
     #[test]
     fn over_the_output_quota_is_reported_before_cloudformation_rejects_it() {
         // 200 services with a bucket each: 802 resources and 400 outputs.
         let p = many_services(200, vec![Use::Bucket("files".into())]);
-        let excess = quota_excess(&p);
+        let excess = |p: &Platform| {
+            crate::synthesize(p).quota_excess().into_iter().filter(|e| e.starts_with("services")).collect::<Vec<_>>()
+        };
         assert_eq!(
-            excess,
+            excess(&p),
             [
                 "services stack: 802 resources, over the quota of 500",
-                "services stack: 400 outputs (one per service role and per bucket), over the quota of 200"
+                "services stack: 400 outputs, over the quota of 200"
             ]
         );
         // The most that fits: 100 services with a bucket each (100 roles + 100 buckets = 200 outputs).
-        assert!(quota_excess(&many_services(100, vec![Use::Bucket("files".into())])).is_empty());
-        assert_eq!(quota_excess(&many_services(101, vec![Use::Bucket("files".into())])).len(), 1);
+        assert!(excess(&many_services(100, vec![Use::Bucket("files".into())])).is_empty());
+        assert_eq!(excess(&many_services(101, vec![Use::Bucket("files".into())])).len(), 1);
     }
 }
