@@ -10,6 +10,8 @@ pub enum Expr {
     Sub(String),
     Join(String, Vec<Expr>),
     Select(u32, Box<ExprList>),
+    /// `Fn::Join` over a list-valued expression, e.g. a list attribute.
+    JoinList(String, Box<ExprList>),
 }
 
 impl Expr {
@@ -28,6 +30,10 @@ impl Expr {
     pub fn select(index: u32, list: ExprList) -> Self {
         Expr::Select(index, Box::new(list))
     }
+    /// `Fn::Join` of a list-valued expression: `Expr::join_list(",", ExprList::att(id, "NameServers"))`.
+    pub fn join_list(separator: impl Into<String>, list: ExprList) -> Self {
+        Expr::JoinList(separator.into(), Box::new(list))
+    }
     /// `AWS::AccountId`, `AWS::Region`, `AWS::Partition`, ...
     pub fn pseudo(name: &str) -> Self {
         Expr::Ref(format!("AWS::{name}"))
@@ -42,6 +48,7 @@ impl Expr {
                 json!({ "Fn::Join": [sep, parts.iter().map(Expr::to_value).collect::<Vec<_>>()] })
             }
             Expr::Select(i, list) => json!({ "Fn::Select": [i, list.to_value()] }),
+            Expr::JoinList(sep, list) => json!({ "Fn::Join": [sep, list.to_value()] }),
         }
     }
 }
@@ -78,15 +85,21 @@ pub enum ExprList {
     Ref(String),
     GetAzs,
     Split(String, Expr),
+    /// A list-valued attribute (`Fn::GetAtt [Zone, NameServers]`).
+    GetAtt(String, String),
 }
 
 impl ExprList {
+    pub fn att(logical_id: impl Into<String>, attribute: impl Into<String>) -> Self {
+        ExprList::GetAtt(logical_id.into(), attribute.into())
+    }
     pub fn to_value(&self) -> Value {
         match self {
             ExprList::Items(items) => Value::Array(items.iter().map(Expr::to_value).collect()),
             ExprList::Ref(id) => json!({ "Ref": id }),
             ExprList::GetAzs => json!({ "Fn::GetAZs": "" }),
             ExprList::Split(sep, e) => json!({ "Fn::Split": [sep, e.to_value()] }),
+            ExprList::GetAtt(id, attr) => json!({ "Fn::GetAtt": [id, attr] }),
         }
     }
 }

@@ -6,9 +6,9 @@
 //! insertion order everywhere, rendered by [`yaml::to_string`].
 
 mod expr;
-mod template;
 pub mod resources;
+mod template;
 pub mod yaml;
 
 pub use expr::{Expr, ExprList};
-pub use template::{pascal, Output, Parameter, ParameterType, Policy, Resource, ResourceProperties, Template};
+pub use template::{Output, Parameter, ParameterType, Policy, Resource, ResourceProperties, Template, pascal};

@@ -147,9 +147,8 @@ impl Template {
     /// is a bug in synthesis, not bad input.
     pub fn add<P: ResourceProperties>(&mut self, logical_id: impl Into<String>, properties: P) -> &mut Resource {
         let logical_id = logical_id.into();
-        let properties = serde_json::to_value(&properties).unwrap_or_else(|e| {
-            unreachable!("{} properties always serialize: {e}", P::TYPE)
-        });
+        let properties = serde_json::to_value(&properties)
+            .unwrap_or_else(|e| unreachable!("{} properties always serialize: {e}", P::TYPE));
         assert!(!self.resources.contains_key(&logical_id), "duplicate logical id {logical_id}");
         let resource = Resource {
             resource_type: P::TYPE,
@@ -166,7 +165,10 @@ impl Template {
         self.outputs.insert(name.into(), Output { description: description.into(), value });
     }
 
-    pub fn resources_of_type<'a>(&'a self, resource_type: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+    pub fn resources_of_type<'a>(
+        &'a self,
+        resource_type: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
         self.resources.iter().filter(move |(_, r)| r.resource_type == resource_type)
     }
 
@@ -192,12 +194,39 @@ impl Template {
         let resources = self.resources.iter().map(|(id, r)| (id.clone(), r.to_value()));
         v.insert("Resources".into(), Value::Object(resources.collect()));
         if !self.outputs.is_empty() {
-            let outputs = self.outputs.iter().map(|(name, o)| {
-                (name.clone(), json!({ "Description": o.description, "Value": o.value.to_value() }))
-            });
+            let outputs = self
+                .outputs
+                .iter()
+                .map(|(name, o)| (name.clone(), json!({ "Description": o.description, "Value": o.value.to_value() })));
             v.insert("Outputs".into(), Value::Object(outputs.collect()));
         }
         Value::Object(v)
+    }
+}
+
+/// CloudFormation's documented per-template quotas.
+pub mod quotas {
+    pub const RESOURCES: usize = 500;
+    pub const PARAMETERS: usize = 200;
+    pub const OUTPUTS: usize = 200;
+    /// Largest template body CloudFormation reads from S3.
+    pub const TEMPLATE_BYTES: usize = 1_000_000;
+}
+
+impl Template {
+    /// Each quota the template exceeds, as `what: count over the quota of N`. `rendered_bytes`
+    /// is the size of the rendered template.
+    pub fn quota_excess(&self, rendered_bytes: usize) -> Vec<String> {
+        [
+            ("resources", self.resources.len(), quotas::RESOURCES),
+            ("parameters", self.parameters.len(), quotas::PARAMETERS),
+            ("outputs", self.outputs.len(), quotas::OUTPUTS),
+            ("bytes", rendered_bytes, quotas::TEMPLATE_BYTES),
+        ]
+        .into_iter()
+        .filter(|(_, count, quota)| count > quota)
+        .map(|(what, count, quota)| format!("{count} {what}, over the quota of {quota}"))
+        .collect()
     }
 }
 

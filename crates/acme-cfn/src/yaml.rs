@@ -118,9 +118,7 @@ fn string_text(s: &str) -> String {
 }
 
 fn is_plain_safe(s: &str) -> bool {
-    const RESERVED: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "<<", "=",
-    ];
+    const RESERVED: &[&str] = &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "<<", "="];
     let Some(first) = s.chars().next() else { return false };
     if RESERVED.iter().any(|r| s.eq_ignore_ascii_case(r)) || looks_numeric(s) {
         return false;

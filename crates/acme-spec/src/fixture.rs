@@ -75,13 +75,14 @@ pub fn acme() -> Platform {
         services: vec![web, api, auth, chat],
         edge: Edge { waf: true, idle_timeout_seconds: 60 },
         alerts: Alerts { email: vec!["ops@acme.example.com".into()] },
-        ci: Ci { provider: CiProvider::Jenkins, repository: Some("acme/platform".into()), branch: "main".into() },
-        backup: Backup {
-            schedule: "cron(0 5 * * ? *)".into(),
-            retention_days: 35,
-            copy_to: None,
-            vault_lock: None,
+        ci: Ci {
+            provider: CiProvider::Jenkins,
+            repository: Some("acme/platform".into()),
+            branch: "main".into(),
+            github_oidc_provider_arn: None,
+            jenkins_agent_role_arns: vec!["arn:aws:iam::111122223333:role/acme-jenkins-agent".into()],
         },
+        backup: Backup { schedule: "cron(0 5 * * ? *)".into(), retention_days: 35, copy_to: None, vault_lock: None },
         legacy: Some(Legacy { target: "old-lb.acme-legacy.example.net".into() }),
     }
 }

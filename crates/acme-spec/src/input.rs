@@ -316,6 +316,14 @@ pub struct CiInput {
     /// Branch that deploys to production (default `main`).
     #[serde(default)]
     pub branch: Option<String>,
+    /// GitHub: ARN of the account's existing OIDC provider for
+    /// `token.actions.githubusercontent.com`. An account holds one per URL; leave out to create it.
+    #[serde(default)]
+    pub github_oidc_provider_arn: Option<String>,
+    /// Jenkins: ARNs of the IAM roles the agents run as (EC2 instance role or EKS pod identity
+    /// role). The deploy role trusts exactly these.
+    #[serde(default)]
+    pub agent_roles: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

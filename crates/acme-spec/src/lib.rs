@@ -30,7 +30,11 @@ pub fn load_file(path: &Path) -> Result<Platform, LoadError> {
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let text = String::from_utf8_lossy(valid).into_owned();
-            let issue = Issue { field: String::new(), message: "the file is not UTF-8 text".into(), help: "save acme.yaml as UTF-8".into() };
+            let issue = Issue {
+                field: String::new(),
+                message: "the file is not UTF-8 text".into(),
+                help: "save acme.yaml as UTF-8".into(),
+            };
             let at = end_of(&text);
             Err(invalid(&file, &text, vec![(at, issue)]))
         }

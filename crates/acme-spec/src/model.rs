@@ -45,49 +45,108 @@ pub struct Network {
     pub zones: u8,
 }
 
-/// The three subnets of one availability zone.
+/// The three subnet tiers of every zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The load balancer and the NAT gateways; routes to the internet gateway.
+    Public,
+    /// Nodes and pods (the VPC CNI gives every pod a VPC address); out through the zone's NAT.
+    Private,
+    /// The database; no route out of the VPC.
+    Database,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Database];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Tier::Public => "public",
+            Tier::Private => "private",
+            Tier::Database => "database",
+        }
+    }
+
+    /// Where the tier's block starts and how long its prefix is, in eighths of the VPC:
+    /// private takes the first half, public and database one eighth each, and the last quarter
+    /// stays free for a later tier (firewall or Transit Gateway subnets, a second pod range).
+    fn block(self) -> (u64, u8) {
+        match self {
+            Tier::Private => (0, 1),
+            Tier::Public => (4, 3),
+            Tier::Database => (5, 3),
+        }
+    }
+
+    /// Bits a zone's subnet adds to the VPC prefix: the tier's block, then one of the zone slots.
+    fn zone_bits(self) -> u8 {
+        self.block().1 + Network::ZONE_SLOTS.trailing_zeros() as u8
+    }
+}
+
+/// The subnets of one availability zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ZoneSubnets {
-    /// The load balancer and NAT gateway; routes to the internet gateway.
+    /// 0-based; the zone is `Fn::Select [zone, Fn::GetAZs ""]`.
+    pub zone: u8,
     pub public: Ipv4Net,
-    /// Nodes and pods (the VPC CNI gives every pod a VPC address); routes through the zone's NAT.
     pub private: Ipv4Net,
-    /// The database; no route out of the VPC.
     pub database: Ipv4Net,
 }
 
+impl ZoneSubnets {
+    pub fn cidr(&self, tier: Tier) -> Ipv4Net {
+        match tier {
+            Tier::Public => self.public,
+            Tier::Private => self.private,
+            Tier::Database => self.database,
+        }
+    }
+}
+
 impl Network {
-    /// The smallest subnet the layout may produce: an Application Load Balancer needs a /27
-    /// or larger with eight free addresses in each of its subnets.
-    pub const SMALLEST_SUBNET_PREFIX: u8 = 27;
+    /// The VPC is cut into this many zone slots, whatever `zones` is, so a zone's subnets keep
+    /// their addresses when zones are added or removed (CloudFormation cannot replace a subnet
+    /// with an overlapping one in place). A power of two, at least the 6 zones allowed.
+    pub const ZONE_SLOTS: u8 = 8;
 
-    /// Slots per tier: zones rounded up to a power of two, so each tier splits evenly.
-    fn slot_bits(zones: u8) -> u8 {
-        u32::from(zones.max(1)).next_power_of_two().trailing_zeros() as u8
-    }
+    /// Smallest private subnet: 256 addresses per zone for nodes and pods. With the VPC CNI
+    /// every pod takes a VPC address, in /28 prefixes per node, so anything smaller fills after
+    /// a few nodes.
+    pub const LONGEST_PRIVATE_PREFIX: u8 = 24;
 
-    /// The longest VPC prefix (smallest VPC) that holds the layout for `zones` zones.
-    pub fn largest_prefix(zones: u8) -> u8 {
-        Self::SMALLEST_SUBNET_PREFIX - 2 - Self::slot_bits(zones)
-    }
+    /// Largest VPC AWS allows.
+    pub const SHORTEST_PREFIX: u8 = 16;
 
-    /// The subnet plan, computed here rather than with `Fn::Cidr` so every stage (network
-    /// stack, network policies, diagrams) sees the same numbers. The first half of the VPC is
-    /// private, split in one slot per zone (pods need the most addresses); the third quarter
-    /// is public and the last quarter is for the database, split the same way.
+    /// Longest VPC prefix (the smallest VPC) whose private subnets reach
+    /// [`Self::LONGEST_PRIVATE_PREFIX`]: a /20, for every zone count, since zones always get
+    /// one of [`Self::ZONE_SLOTS`] slots.
+    pub const LONGEST_PREFIX: u8 = 20;
+
+    /// Subnet CIDRs of every zone, computed here rather than with `Fn::Cidr` so every stage
+    /// (network stack, network policies, diagrams) sees the same numbers. For a /16 VPC:
+    /// private /20s from the start of the VPC, public /22s from the middle, database /22s after
+    /// them, the last /18 free. Expects a validated network (prefix within
+    /// [`Self::SHORTEST_PREFIX`]..=[`Self::LONGEST_PREFIX`]).
     pub fn subnets(&self) -> Vec<ZoneSubnets> {
-        let bits = Self::slot_bits(self.zones);
-        let prefix = self.cidr.prefix_len();
-        let halves: Vec<Ipv4Net> = self.cidr.subnets(prefix + 1).map(Iterator::collect).unwrap_or_default();
-        let quarters: Vec<Ipv4Net> = self.cidr.subnets(prefix + 2).map(Iterator::collect).unwrap_or_default();
-        let split = |net: Option<&Ipv4Net>, extra: u8| -> Vec<Ipv4Net> {
-            net.and_then(|n| n.subnets(n.prefix_len() + extra).ok()).map(Iterator::collect).unwrap_or_default()
+        let vpc = self.cidr.trunc();
+        let base = u64::from(u32::from(vpc.network()));
+        let size = |prefix: u8| 1u64 << (32 - u32::from(prefix));
+        let subnet = |tier: Tier, zone: u8| -> Ipv4Net {
+            let (eighth, _) = tier.block();
+            let prefix = (vpc.prefix_len() + tier.zone_bits()).min(32);
+            let start = base + eighth * size(vpc.prefix_len()) / 8 + u64::from(zone) * size(prefix);
+            // Saturates rather than wraps; a validated network never gets near either bound.
+            let address = std::net::Ipv4Addr::from(u32::try_from(start).unwrap_or(u32::MAX));
+            Ipv4Net::new(address, prefix).unwrap_or_else(|_| unreachable!("prefix {prefix} is at most 32"))
         };
-        let private = split(halves.first(), bits);
-        let public = split(quarters.get(2), bits);
-        let database = split(quarters.get(3), bits);
-        (0..usize::from(self.zones))
-            .filter_map(|i| Some(ZoneSubnets { public: *public.get(i)?, private: *private.get(i)?, database: *database.get(i)? }))
+        (0..self.zones.min(Self::ZONE_SLOTS))
+            .map(|zone| ZoneSubnets {
+                zone,
+                public: subnet(Tier::Public, zone),
+                private: subnet(Tier::Private, zone),
+                database: subnet(Tier::Database, zone),
+            })
             .collect()
     }
 }
@@ -232,6 +291,13 @@ pub struct Ci {
     pub repository: Option<String>,
     /// Branch that deploys to production.
     pub branch: String,
+    /// GitHub: ARN of the account's existing OIDC provider for
+    /// `token.actions.githubusercontent.com`. An account holds one provider per URL, so a
+    /// second platform in the account reuses the first one's; `None` creates it in the ci stack.
+    pub github_oidc_provider_arn: Option<String>,
+    /// Jenkins: ARNs of the roles the agents run as (EC2 instance role or EKS pod identity
+    /// role). The CI role trusts exactly these; with none, nobody can assume it.
+    pub jenkins_agent_role_arns: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -268,11 +334,8 @@ pub struct Legacy {
 impl Platform {
     /// Every distinct public host, sorted: one certificate and one record each.
     pub fn hosts(&self) -> Vec<&str> {
-        let mut hosts: Vec<&str> = self
-            .services
-            .iter()
-            .flat_map(|s| s.routes.iter().map(|r| r.host.as_str()))
-            .collect();
+        let mut hosts: Vec<&str> =
+            self.services.iter().flat_map(|s| s.routes.iter().map(|r| r.host.as_str())).collect();
         hosts.sort_unstable();
         hosts.dedup();
         hosts
@@ -288,34 +351,74 @@ mod tests {
     use super::*;
 
     fn network(cidr: &str, zones: u8) -> Network {
-        Network { cidr: cidr.parse().expect("literal"), zones }
+        Network { cidr: cidr.parse().expect("test CIDR"), zones }
+    }
+
+    fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+        a.contains(&b.network()) || b.contains(&a.network())
     }
 
     #[test]
-    fn every_zone_gets_three_disjoint_subnets_inside_the_vpc() {
-        for zones in 2..=6 {
-            let n = network("10.20.0.0/16", zones);
-            let subnets = n.subnets();
-            assert_eq!(subnets.len(), usize::from(zones));
-            let all: Vec<Ipv4Net> = subnets.iter().flat_map(|z| [z.public, z.private, z.database]).collect();
-            for (i, a) in all.iter().enumerate() {
-                assert!(n.cidr.contains(a), "{a} outside the VPC");
-                for b in &all[i + 1..] {
-                    assert!(!a.contains(b) && !b.contains(a), "{a} overlaps {b}");
+    fn fixture_layout_is_the_documented_split() {
+        let layout = network("10.20.0.0/16", 3).subnets();
+        let cidrs: Vec<[String; 3]> =
+            layout.iter().map(|z| [z.public.to_string(), z.private.to_string(), z.database.to_string()]).collect();
+        assert_eq!(
+            cidrs,
+            [
+                ["10.20.128.0/22", "10.20.0.0/20", "10.20.160.0/22"],
+                ["10.20.132.0/22", "10.20.16.0/20", "10.20.164.0/22"],
+                ["10.20.136.0/22", "10.20.32.0/20", "10.20.168.0/22"],
+            ]
+        );
+        assert_eq!(layout.iter().map(|z| z.zone).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn subnets_sit_inside_the_vpc_and_never_overlap() {
+        for cidr in ["10.20.0.0/16", "10.0.0.0/17", "172.31.16.0/20", "192.168.0.0/18", "10.20.5.7/16"] {
+            for zones in 1..=Network::ZONE_SLOTS {
+                let n = network(cidr, zones);
+                let vpc = n.cidr.trunc();
+                let all: Vec<Ipv4Net> = n.subnets().iter().flat_map(|z| Tier::ALL.map(|t| z.cidr(t))).collect();
+                assert_eq!(all.len(), 3 * usize::from(zones));
+                for (i, a) in all.iter().enumerate() {
+                    assert!(vpc.contains(a), "{cidr}/{zones} zones: {a} outside the VPC");
+                    assert_eq!(*a, a.trunc(), "{a} is not aligned");
+                    for b in &all[i + 1..] {
+                        assert!(!overlaps(a, b), "{cidr}/{zones} zones: {a} overlaps {b}");
+                    }
                 }
             }
-            assert!(subnets.iter().all(|z| z.private.prefix_len() < z.public.prefix_len()), "private subnets are the largest");
         }
     }
 
     #[test]
-    fn the_largest_prefix_still_gives_every_subnet_a_27() {
-        for zones in 2..=6 {
-            let prefix = Network::largest_prefix(zones);
-            let n = network(&format!("10.0.0.0/{prefix}"), zones);
-            let smallest = n.subnets().iter().map(|z| z.public.prefix_len().max(z.database.prefix_len())).max();
-            assert_eq!(smallest, Some(Network::SMALLEST_SUBNET_PREFIX), "{zones} zones in a /{prefix}");
+    fn private_subnets_are_the_largest() {
+        for z in network("10.20.0.0/16", 6).subnets() {
+            assert_eq!(z.private.prefix_len(), 20);
+            assert_eq!(z.public.prefix_len(), 22);
+            assert_eq!(z.database.prefix_len(), 22);
         }
-        assert_eq!(Network::largest_prefix(3), 23);
+    }
+
+    #[test]
+    fn a_zone_keeps_its_subnets_when_zones_are_added() {
+        let two = network("10.20.0.0/16", 2).subnets();
+        let six = network("10.20.0.0/16", 6).subnets();
+        assert_eq!(two[..], six[..2]);
+    }
+
+    #[test]
+    fn the_longest_prefix_keeps_every_subnet_usable() {
+        let smallest = network(&format!("10.20.0.0/{}", Network::LONGEST_PREFIX), 6).subnets();
+        for z in &smallest {
+            assert_eq!(z.private.prefix_len(), Network::LONGEST_PRIVATE_PREFIX);
+            // AWS's smallest subnet is a /28.
+            assert!(z.public.prefix_len() <= 28 && z.database.prefix_len() <= 28);
+        }
+        // One bit less and the private subnets fall below the floor.
+        let too_small = network("10.20.0.0/21", 6).subnets();
+        assert!(too_small[0].private.prefix_len() > Network::LONGEST_PRIVATE_PREFIX);
     }
 }

@@ -33,9 +33,19 @@ impl Validator {
     }
 
     /// An integer within `range`, or an error naming the range.
-    fn int<T: TryFrom<i64> + Copy>(&mut self, field: &str, value: i64, range: std::ops::RangeInclusive<i64>, what: &str) -> Option<T> {
+    fn int<T: TryFrom<i64> + Copy>(
+        &mut self,
+        field: &str,
+        value: i64,
+        range: std::ops::RangeInclusive<i64>,
+        what: &str,
+    ) -> Option<T> {
         if !range.contains(&value) {
-            self.error(field, format!("{what} {value} is outside {}..={}", range.start(), range.end()), format!("use a value from {} to {}", range.start(), range.end()));
+            self.error(
+                field,
+                format!("{what} {value} is outside {}..={}", range.start(), range.end()),
+                format!("use a value from {} to {}", range.start(), range.end()),
+            );
             return None;
         }
         T::try_from(value).ok()
@@ -44,11 +54,19 @@ impl Validator {
     pub fn platform(&mut self, f: PlatformFile) -> Option<Platform> {
         self.dns_label("name", &f.name, 20, "the platform name");
         if !is_region(&f.region) {
-            self.error("region", format!("`{}` is not an AWS region name", f.region), "write a region code such as `us-east-1` or `eu-central-1`");
+            self.error(
+                "region",
+                format!("`{}` is not an AWS region name", f.region),
+                "write a region code such as `us-east-1` or `eu-central-1`",
+            );
         }
         let mut domain_ok = self.dns_name("domain", &f.domain);
         if domain_ok && !f.domain.contains('.') {
-            self.error("domain", format!("`{}` is a single label, not a domain", f.domain), "write the apex domain the hosts live under, e.g. `acme.example.com`");
+            self.error(
+                "domain",
+                format!("`{}` is a single label, not a domain", f.domain),
+                "write the apex domain the hosts live under, e.g. `acme.example.com`",
+            );
             domain_ok = false;
         }
 
@@ -87,7 +105,10 @@ impl Validator {
     fn dns(&mut self, d: DnsInput) -> Dns {
         let zone = match d.zone_id {
             Some(id) => {
-                if !(id.starts_with('Z') && id.len() <= 32 && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())) {
+                if !(id.starts_with('Z')
+                    && id.len() <= 32
+                    && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+                {
                     self.error("dns.zone_id", format!("`{id}` is not a Route 53 hosted zone id"), "copy the id from `aws route53 list-hosted-zones` (e.g. `Z0123456789ABCDEFGHIJ`), without the `/hostedzone/` prefix");
                 }
                 ZoneSource::Existing { id }
@@ -109,22 +130,36 @@ impl Validator {
         let cidr: Ipv4Net = match text.parse() {
             Ok(c) => c,
             Err(_) => {
-                self.error("network.cidr", format!("`{text}` is not an IPv4 CIDR"), "write the VPC range as address/prefix, e.g. `10.20.0.0/16`");
+                self.error(
+                    "network.cidr",
+                    format!("`{text}` is not an IPv4 CIDR"),
+                    "write the VPC range as address/prefix, e.g. `10.20.0.0/16`",
+                );
                 return None;
             }
         };
         if cidr.trunc() != cidr {
-            self.error("network.cidr", format!("`{cidr}` has host bits set"), format!("write the network address: `{}`", cidr.trunc()));
-        }
-        if cidr.prefix_len() < 16 {
-            self.error("network.cidr", format!("a VPC may be at most a /16; `{cidr}` is larger"), "use a /16 or smaller range");
-        }
-        let min = Network::largest_prefix(zones);
-        if cidr.prefix_len() > min {
             self.error(
                 "network.cidr",
-                format!("`{cidr}` is too small for {zones} zones: each zone needs a public, a private and a database subnet of at least /{}", Network::SMALLEST_SUBNET_PREFIX),
-                format!("use a /{min} or larger range, or fewer zones"),
+                format!("`{cidr}` has host bits set"),
+                format!("write the network address: `{}`", cidr.trunc()),
+            );
+        }
+        if cidr.prefix_len() < Network::SHORTEST_PREFIX {
+            self.error(
+                "network.cidr",
+                format!("a VPC may be at most a /16; `{cidr}` is larger"),
+                "use a /16 or smaller range",
+            );
+        }
+        if cidr.prefix_len() > Network::LONGEST_PREFIX {
+            self.error(
+                "network.cidr",
+                format!(
+                    "`{cidr}` is too small for {zones} zones: each zone's private subnet for nodes and pods needs at least a /{}",
+                    Network::LONGEST_PRIVATE_PREFIX
+                ),
+                format!("use a /{} or larger range", Network::LONGEST_PREFIX),
             );
         }
         Some(Network { cidr, zones })
@@ -137,19 +172,31 @@ impl Validator {
             self.error(
                 "cluster.version",
                 format!("Kubernetes version `{version}` is not one acmectl supports"),
-                format!("use a quoted version from \"1.{}\" to \"1.{}\", e.g. \"{DEFAULT_CLUSTER_VERSION}\"", CLUSTER_VERSIONS.start(), CLUSTER_VERSIONS.end()),
+                format!(
+                    "use a quoted version from \"1.{}\" to \"1.{}\", e.g. \"{DEFAULT_CLUSTER_VERSION}\"",
+                    CLUSTER_VERSIONS.start(),
+                    CLUSTER_VERSIONS.end()
+                ),
             );
         }
         let mut public_access_cidrs = vec![];
         for (i, text) in c.public_access_cidrs.iter().enumerate() {
             match text.parse::<Ipv4Net>() {
                 Ok(net) => public_access_cidrs.push(net),
-                Err(_) => self.error(format!("cluster.public_access_cidrs[{i}]"), format!("`{text}` is not an IPv4 CIDR"), "write address/prefix, e.g. `203.0.113.0/24`"),
+                Err(_) => self.error(
+                    format!("cluster.public_access_cidrs[{i}]"),
+                    format!("`{text}` is not an IPv4 CIDR"),
+                    "write address/prefix, e.g. `203.0.113.0/24`",
+                ),
             }
         }
         for (i, arn) in c.admins.iter().enumerate() {
             if !is_role_arn(arn) {
-                self.error(format!("cluster.admins[{i}]"), format!("`{arn}` is not an IAM role ARN"), "write `arn:aws:iam::<12-digit account>:role/<name>`");
+                self.error(
+                    format!("cluster.admins[{i}]"),
+                    format!("`{arn}` is not an IAM role ARN"),
+                    "write `arn:aws:iam::<12-digit account>:role/<name>`",
+                );
             }
         }
         Cluster { version, public_access_cidrs, admin_role_arns: c.admins }
@@ -165,20 +212,37 @@ impl Validator {
             Engine::Mysql => "8.4".into(),
         });
         let major_ok = match engine {
-            Engine::Postgres => version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| (13..=18).contains(&m)),
-            Engine::Mysql => version == "8.0" || version == "8.4" || version.starts_with("8.0.") || version.starts_with("8.4."),
+            Engine::Postgres => {
+                version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| (13..=18).contains(&m))
+            }
+            Engine::Mysql => {
+                version == "8.0" || version == "8.4" || version.starts_with("8.0.") || version.starts_with("8.4.")
+            }
         };
         if !major_ok || !version.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
             let help = match engine {
                 Engine::Postgres => "use a quoted PostgreSQL major version from \"13\" to \"18\", e.g. \"17\"",
                 Engine::Mysql => "use a quoted MySQL version \"8.0\" or \"8.4\"",
             };
-            self.error("database.version", format!("`{version}` is not a supported {} version", engine_label(engine)), help);
+            self.error(
+                "database.version",
+                format!("`{version}` is not a supported {} version", engine_label(engine)),
+                help,
+            );
         }
         let class = d.class.unwrap_or_else(|| "db.r7g.large".into());
         let parts: Vec<&str> = class.split('.').collect();
-        if parts.len() != 3 || parts[0] != "db" || parts[1..].iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())) {
-            self.error("database.class", format!("`{class}` is not an RDS instance class"), "write a class such as `db.r7g.large` or `db.t4g.medium`");
+        if parts.len() != 3
+            || parts[0] != "db"
+            || parts[1..]
+                .iter()
+                .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        {
+            self.error(
+                "database.class",
+                format!("`{class}` is not an RDS instance class"),
+                "write a class such as `db.r7g.large` or `db.t4g.medium`",
+            );
         }
         let storage_gb = match d.storage_gb {
             None => 100,
@@ -193,7 +257,11 @@ impl Validator {
             && db_name.starts_with(|c: char| c.is_ascii_alphabetic())
             && db_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !name_ok {
-            self.error("database.name", format!("`{db_name}` is not a valid database name"), "start with a letter and use only letters, digits and `_`, at most 63 characters");
+            self.error(
+                "database.name",
+                format!("`{db_name}` is not a valid database name"),
+                "start with a letter and use only letters, digits and `_`, at most 63 characters",
+            );
         }
         let backup_retention_days = match d.backup_retention_days {
             None => 14,
@@ -212,7 +280,12 @@ impl Validator {
         })
     }
 
-    fn services(&mut self, inputs: Vec<ServiceInput>, domain: Option<&str>, has_database: bool) -> Option<Vec<Service>> {
+    fn services(
+        &mut self,
+        inputs: Vec<ServiceInput>,
+        domain: Option<&str>,
+        has_database: bool,
+    ) -> Option<Vec<Service>> {
         let names: BTreeMap<&str, usize> = inputs.iter().enumerate().rev().map(|(i, s)| (s.name.as_str(), i)).collect();
         let mut services = vec![];
         let mut claimed: BTreeMap<String, String> = BTreeMap::new();
@@ -220,12 +293,22 @@ impl Validator {
             let at = format!("services[{i}]");
             if self.dns_label(&format!("{at}.name"), &s.name, 30, "a service name") {
                 if let Some(&first) = names.get(s.name.as_str()).filter(|&&first| first != i) {
-                    self.error(format!("{at}.name"), format!("service `{}` is already declared at services[{first}]", s.name), "give every service a unique name");
+                    self.error(
+                        format!("{at}.name"),
+                        format!("service `{}` is already declared at services[{first}]", s.name),
+                        "give every service a unique name",
+                    );
                 }
             }
             let namespace = s.namespace.clone().unwrap_or_else(|| s.name.clone());
-            if self.dns_label(&format!("{at}.namespace"), &namespace, 63, "a namespace") && RESERVED_NAMESPACES.contains(&namespace.as_str()) {
-                self.error(format!("{at}.namespace"), format!("namespace `{namespace}` belongs to Kubernetes or EKS"), "pick a namespace of your own, or leave it out to use the service name");
+            if self.dns_label(&format!("{at}.namespace"), &namespace, 63, "a namespace")
+                && RESERVED_NAMESPACES.contains(&namespace.as_str())
+            {
+                self.error(
+                    format!("{at}.namespace"),
+                    format!("namespace `{namespace}` belongs to Kubernetes or EKS"),
+                    "pick a namespace of your own, or leave it out to use the service name",
+                );
             }
 
             let ports = self.ports(&at, s);
@@ -237,9 +320,17 @@ impl Validator {
             let resources = self.resources(&at, s.resources.as_ref());
             for key in s.env.keys() {
                 if !is_env_name(key) {
-                    self.error(format!("{at}.env.{key}"), format!("`{key}` is not a valid environment variable name"), "use letters, digits and `_`, not starting with a digit");
+                    self.error(
+                        format!("{at}.env.{key}"),
+                        format!("`{key}` is not a valid environment variable name"),
+                        "use letters, digits and `_`, not starting with a digit",
+                    );
                 } else if key.starts_with("ACME_") || key.starts_with("DATABASE_") {
-                    self.error(format!("{at}.env.{key}"), format!("`{key}` is set by acmectl itself"), "rename the variable; names starting with ACME_ or DATABASE_ are reserved");
+                    self.error(
+                        format!("{at}.env.{key}"),
+                        format!("`{key}` is set by acmectl itself"),
+                        "rename the variable; names starting with ACME_ or DATABASE_ are reserved",
+                    );
                 }
             }
             services.push(Service {
@@ -256,14 +347,56 @@ impl Validator {
                 env: s.env.clone(),
             });
         }
+        self.distinct_ids(&inputs);
         if claimed.len() > MAX_ROUTES {
-            self.error("services", format!("{} routes exceed the load balancer's {MAX_ROUTES} listener rules", claimed.len()), "merge routes under shared path prefixes, or ask AWS to raise the rules-per-listener quota");
+            self.error(
+                "services",
+                format!("{} routes exceed the load balancer's {MAX_ROUTES} listener rules", claimed.len()),
+                "merge routes under shared path prefixes, or ask AWS to raise the rules-per-listener quota",
+            );
         }
         let hosts: BTreeSet<&str> = services.iter().flat_map(|s| s.routes.iter().map(|r| r.host.as_str())).collect();
         if hosts.len() > MAX_HOSTS {
-            self.error("services", format!("{} hosts exceed the load balancer's {MAX_HOSTS} certificates", hosts.len()), "route more paths under fewer hosts, or ask AWS to raise the certificates-per-load-balancer quota");
+            self.error(
+                "services",
+                format!("{} hosts exceed the load balancer's {MAX_HOSTS} certificates", hosts.len()),
+                "route more paths under fewer hosts, or ask AWS to raise the certificates-per-load-balancer quota",
+            );
         }
         Some(services)
+    }
+
+    /// CloudFormation logical ids and output names are built from service names, bucket names
+    /// and hosts with their punctuation dropped, so names that differ only in punctuation
+    /// (`a-b` and `ab`, `a-b.x.com` and `a.b.x.com`) would collide.
+    fn distinct_ids(&mut self, inputs: &[ServiceInput]) {
+        // (kind, name, field) of every name that becomes part of an id.
+        let mut names: Vec<(&str, String, String)> = vec![];
+        for (i, s) in inputs.iter().enumerate() {
+            names.push(("service", s.name.clone(), format!("services[{i}].name")));
+            for (j, u) in s.uses.iter().enumerate() {
+                if let UseInput::Bucket(bucket) = u {
+                    names.push(("bucket", format!("{}/{bucket}", s.name), format!("services[{i}].uses[{j}].bucket")));
+                }
+            }
+            for (j, r) in s.routes.iter().enumerate() {
+                names.push(("host", r.host.clone(), format!("services[{i}].routes[{j}].host")));
+            }
+        }
+        let mut seen: BTreeMap<(&str, String), (&str, &str)> = BTreeMap::new();
+        for (kind, name, field) in &names {
+            match seen.get(&(*kind, squash(name))) {
+                Some((other, first)) if other != name => self.error(
+                    field.as_str(),
+                    format!("{kind} `{name}` differs from `{other}` ({first}) only in punctuation"),
+                    "acmectl names AWS resources after it without punctuation: rename one of them",
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert((*kind, squash(name)), (name, field));
+                }
+            }
+        }
     }
 
     fn ports(&mut self, at: &str, s: &ServiceInput) -> Vec<ServicePort> {
@@ -279,9 +412,17 @@ impl Validator {
                 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !name.contains("--");
             if !name_ok {
-                self.error(&field, format!("`{name}` is not a valid port name"), "use at most 15 lowercase letters, digits and single `-`, starting with a letter");
+                self.error(
+                    &field,
+                    format!("`{name}` is not a valid port name"),
+                    "use at most 15 lowercase letters, digits and single `-`, starting with a letter",
+                );
             } else if name == "http" {
-                self.error(&field, "`http` is the name of the main `port`", "name the extra port after what it serves, e.g. `admin`");
+                self.error(
+                    &field,
+                    "`http` is the name of the main `port`",
+                    "name the extra port after what it serves, e.g. `admin`",
+                );
             }
             let Some(port) = self.int::<u16>(&field, number, 1..=65535, "port") else { continue };
             if ports.iter().any(|p| p.port == port) {
@@ -292,14 +433,27 @@ impl Validator {
         ports
     }
 
-    fn routes(&mut self, at: &str, s: &ServiceInput, domain: Option<&str>, ports: &[ServicePort], claimed: &mut BTreeMap<String, String>) -> Vec<Route> {
+    fn routes(
+        &mut self,
+        at: &str,
+        s: &ServiceInput,
+        domain: Option<&str>,
+        ports: &[ServicePort],
+        claimed: &mut BTreeMap<String, String>,
+    ) -> Vec<Route> {
         let mut routes = vec![];
         for (j, r) in s.routes.iter().enumerate() {
             let rat = format!("{at}.routes[{j}]");
             let host = r.host.clone();
             let host_ok = self.dns_name(&format!("{rat}.host"), &host);
             if let Some(domain) = domain.filter(|d| host_ok && host != *d && !host.ends_with(&format!(".{d}"))) {
-                self.error(format!("{rat}.host"), format!("host `{host}` is not under the domain `{domain}`"), format!("use `{domain}` or a name ending in `.{domain}`: its certificate is validated in that zone"));
+                self.error(
+                    format!("{rat}.host"),
+                    format!("host `{host}` is not under the domain `{domain}`"),
+                    format!(
+                        "use `{domain}` or a name ending in `.{domain}`: its certificate is validated in that zone"
+                    ),
+                );
             }
             let path = r.path.as_deref().and_then(|p| self.route_path(&format!("{rat}.path"), p));
             let port = match r.port {
@@ -311,7 +465,11 @@ impl Validator {
             };
             if r.port.is_some() && !ports.iter().any(|sp| sp.port == port) {
                 let known: Vec<String> = ports.iter().map(|p| format!("{} ({})", p.port, p.name)).collect();
-                self.error(format!("{rat}.port"), format!("service `{}` has no port {port}", s.name), format!("route to one of its ports: {}, or declare {port} under `ports`", known.join(", ")));
+                self.error(
+                    format!("{rat}.port"),
+                    format!("service `{}` has no port {port}", s.name),
+                    format!("route to one of its ports: {}, or declare {port} under `ports`", known.join(", ")),
+                );
             }
             let key = match &path {
                 Some(p) => format!("{host}{p}"),
@@ -319,7 +477,11 @@ impl Validator {
             };
             if let Some(first) = claimed.get(&key) {
                 let field = if path.is_some() { format!("{rat}.path") } else { format!("{rat}.host") };
-                self.error(field, format!("`{key}` is already routed by {first}"), "give each host and path to exactly one service");
+                self.error(
+                    field,
+                    format!("`{key}` is already routed by {first}"),
+                    "give each host and path to exactly one service",
+                );
             } else {
                 claimed.insert(key, rat.clone());
             }
@@ -331,20 +493,36 @@ impl Validator {
     /// A path prefix, normalized: `/api/` → `/api`; `/` → the whole host.
     fn route_path(&mut self, field: &str, path: &str) -> Option<String> {
         if !path.starts_with('/') {
-            self.error(field, format!("path `{path}` does not start with `/`"), format!("write `/{}`", path.trim_start_matches('/')));
+            self.error(
+                field,
+                format!("path `{path}` does not start with `/`"),
+                format!("write `/{}`", path.trim_start_matches('/')),
+            );
             return None;
         }
         if path.contains(['*', '?']) {
-            self.error(field, format!("path `{path}` has a wildcard"), "write a plain prefix such as `/api`: it already matches everything below it");
+            self.error(
+                field,
+                format!("path `{path}` has a wildcard"),
+                "write a plain prefix such as `/api`: it already matches everything below it",
+            );
             return None;
         }
         let allowed = |c: char| c.is_ascii_alphanumeric() || "_-.$/~\"'@:+".contains(c);
         if let Some(bad) = path.chars().find(|&c| !allowed(c)) {
-            self.error(field, format!("path `{path}` has the character `{bad}`, which load balancer rules cannot match"), "use letters, digits and _-.$/~'@:+ only");
+            self.error(
+                field,
+                format!("path `{path}` has the character `{bad}`, which load balancer rules cannot match"),
+                "use letters, digits and _-.$/~'@:+ only",
+            );
             return None;
         }
         if path.len() > 120 {
-            self.error(field, format!("path is {} characters long", path.len()), "keep a path within 120 characters (the load balancer matches patterns of up to 128)");
+            self.error(
+                field,
+                format!("path is {} characters long", path.len()),
+                "keep a path within 120 characters (the load balancer matches patterns of up to 128)",
+            );
             return None;
         }
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -353,7 +531,11 @@ impl Validator {
 
     fn health(&mut self, at: &str, h: &HealthInput) {
         if !h.path.starts_with('/') || h.path.contains(char::is_whitespace) || h.path.len() > 1024 {
-            self.error(format!("{at}.health.path"), format!("`{}` is not an HTTP path", h.path), "write the path the service answers 2xx on when ready, starting with `/`, e.g. `/healthz`");
+            self.error(
+                format!("{at}.health.path"),
+                format!("`{}` is not an HTTP path", h.path),
+                "write the path the service answers 2xx on when ready, starting with `/`, e.g. `/healthz`",
+            );
         }
     }
 
@@ -362,11 +544,20 @@ impl Validator {
         for (j, callee) in s.talks_to.iter().enumerate() {
             let field = format!("{at}.talks_to[{j}]");
             if callee == &s.name {
-                self.error(field, format!("service `{callee}` lists itself"), "remove it: a service always reaches its own pods");
+                self.error(
+                    field,
+                    format!("service `{callee}` lists itself"),
+                    "remove it: a service always reaches its own pods",
+                );
             } else if !names.contains_key(callee.as_str()) {
-                let hint = nearest(callee, names.keys().copied()).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+                let hint =
+                    nearest(callee, names.keys().copied()).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
                 let all: Vec<&str> = names.keys().copied().collect();
-                self.error(field, format!("`{callee}` is not a service of this platform"), format!("{hint}name one of: {}", all.join(", ")));
+                self.error(
+                    field,
+                    format!("`{callee}` is not a service of this platform"),
+                    format!("{hint}name one of: {}", all.join(", ")),
+                );
             } else if !seen.insert(callee) {
                 self.error(field, format!("`{callee}` is listed twice"), "list each callee once");
             }
@@ -380,7 +571,11 @@ impl Validator {
             let resolved = match u {
                 UseInput::Database => {
                     if !has_database {
-                        self.error(&field, "the service uses the database, but the platform has none", "add a `database` section, or remove `database` from `uses`");
+                        self.error(
+                            &field,
+                            "the service uses the database, but the platform has none",
+                            "add a `database` section, or remove `database` from `uses`",
+                        );
                     }
                     Use::Database
                 }
@@ -389,7 +584,11 @@ impl Validator {
                     Use::Bucket(name.clone())
                 }
                 UseInput::Unknown(other) => {
-                    self.error(&field, format!("`{other}` is not something a service can use"), "write `database` or `{ bucket: NAME }`");
+                    self.error(
+                        &field,
+                        format!("`{other}` is not something a service can use"),
+                        "write `database` or `{ bucket: NAME }`",
+                    );
                     continue;
                 }
             };
@@ -412,7 +611,11 @@ impl Validator {
             Some(v) => self.int(&format!("{at}.replicas.max"), v, 1..=1000, "replica count")?,
         };
         if min > max {
-            self.error(format!("{at}.replicas.min"), format!("min {min} is above max {max}"), format!("raise `max` to at least {min}, or lower `min`"));
+            self.error(
+                format!("{at}.replicas.min"),
+                format!("min {min} is above max {max}"),
+                format!("raise `max` to at least {min}, or lower `min`"),
+            );
             return None;
         }
         Some(Replicas { min, max })
@@ -423,21 +626,39 @@ impl Validator {
         let cpu_request = r.and_then(|r| r.cpu.clone()).unwrap_or_else(|| "250m".into());
         let memory_request = r.and_then(|r| r.memory.clone()).unwrap_or_else(|| "256Mi".into());
         let cpu = self.quantity(&field("cpu"), &cpu_request, parse_cpu, "a CPU quantity such as `250m` or `1`");
-        let memory = self.quantity(&field("memory"), &memory_request, parse_memory, "a memory quantity such as `256Mi` or `1Gi`");
+        let memory = self.quantity(
+            &field("memory"),
+            &memory_request,
+            parse_memory,
+            "a memory quantity such as `256Mi` or `1Gi`",
+        );
         let cpu_limit = match r.and_then(|r| r.cpu_limit.clone()) {
-            Some(text) => self.quantity(&field("cpu_limit"), &text, parse_cpu, "a CPU quantity such as `1`").map(|m| (text, m)),
+            Some(text) => {
+                self.quantity(&field("cpu_limit"), &text, parse_cpu, "a CPU quantity such as `1`").map(|m| (text, m))
+            }
             None => cpu.map(|m| (format_millicores(m * 4), m * 4)),
         };
         let memory_limit = match r.and_then(|r| r.memory_limit.clone()) {
-            Some(text) => self.quantity(&field("memory_limit"), &text, parse_memory, "a memory quantity such as `512Mi`").map(|b| (text, b)),
+            Some(text) => self
+                .quantity(&field("memory_limit"), &text, parse_memory, "a memory quantity such as `512Mi`")
+                .map(|b| (text, b)),
             None => memory.map(|b| (memory_request.clone(), b)),
         };
-        let (cpu, memory, (cpu_limit, cpu_limit_m), (memory_limit, memory_limit_b)) = (cpu?, memory?, cpu_limit?, memory_limit?);
+        let (cpu, memory, (cpu_limit, cpu_limit_m), (memory_limit, memory_limit_b)) =
+            (cpu?, memory?, cpu_limit?, memory_limit?);
         if cpu_limit_m < cpu {
-            self.error(field("cpu_limit"), format!("CPU limit {cpu_limit} is below the request {cpu_request}"), format!("set `cpu_limit` to at least {cpu_request}"));
+            self.error(
+                field("cpu_limit"),
+                format!("CPU limit {cpu_limit} is below the request {cpu_request}"),
+                format!("set `cpu_limit` to at least {cpu_request}"),
+            );
         }
         if memory_limit_b < memory {
-            self.error(field("memory_limit"), format!("memory limit {memory_limit} is below the request {memory_request}"), format!("set `memory_limit` to at least {memory_request}"));
+            self.error(
+                field("memory_limit"),
+                format!("memory limit {memory_limit} is below the request {memory_request}"),
+                format!("set `memory_limit` to at least {memory_request}"),
+            );
         }
         Some(Resources { cpu_request, cpu_limit, memory_request, memory_limit })
     }
@@ -466,7 +687,11 @@ impl Validator {
                 !user.is_empty() && !user.contains(char::is_whitespace) && host.contains('.') && is_dns_name(host)
             });
             if !ok {
-                self.error(format!("alerts.email[{i}]"), format!("`{address}` is not an email address"), "write an address such as `ops@acme.example.com`");
+                self.error(
+                    format!("alerts.email[{i}]"),
+                    format!("`{address}` is not an email address"),
+                    "write an address such as `ops@acme.example.com`",
+                );
             }
         }
         Alerts { email: a.email }
@@ -483,10 +708,18 @@ impl Validator {
                 part(owner) && part(name)
             });
             if !ok {
-                self.error("ci.repository", format!("`{repo}` is not `owner/name`"), "write the repository as GitHub shows it, e.g. `acme/platform`");
+                self.error(
+                    "ci.repository",
+                    format!("`{repo}` is not `owner/name`"),
+                    "write the repository as GitHub shows it, e.g. `acme/platform`",
+                );
             }
         } else if provider == CiProvider::Github {
-            self.error("ci", "GitHub CI needs `repository`", "add `repository: owner/name`: the deploy role trusts only that repository");
+            self.error(
+                "ci",
+                "GitHub CI needs `repository`",
+                "add `repository: owner/name`: the deploy role trusts only that repository",
+            );
         }
         let branch = c.branch.unwrap_or_else(|| "main".into());
         let bad = branch.is_empty()
@@ -496,14 +729,62 @@ impl Validator {
             || branch.contains("@{")
             || branch.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\\"".contains(c));
         if bad {
-            self.error("ci.branch", format!("`{branch}` is not a valid branch name"), "write a branch name such as `main` or `release/prod`");
+            self.error(
+                "ci.branch",
+                format!("`{branch}` is not a valid branch name"),
+                "write a branch name such as `main` or `release/prod`",
+            );
         }
-        Ci { provider, repository: c.repository, branch }
+        if let Some(arn) = &c.github_oidc_provider_arn {
+            let ok = arn.starts_with("arn:aws")
+                && arn.contains(":iam::")
+                && arn.ends_with(":oidc-provider/token.actions.githubusercontent.com");
+            if !ok {
+                self.error("ci.github_oidc_provider_arn", format!("`{arn}` is not the ARN of a GitHub Actions OIDC provider"), "copy it from `aws iam list-open-id-connect-providers`: `arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`");
+            }
+            if provider != CiProvider::Github {
+                self.error(
+                    "ci.github_oidc_provider_arn",
+                    "only GitHub CI uses an OIDC provider",
+                    "remove the field, or set `provider: github`",
+                );
+            }
+        }
+        for (i, arn) in c.agent_roles.iter().enumerate() {
+            if !is_role_arn(arn) {
+                self.error(
+                    format!("ci.agent_roles[{i}]"),
+                    format!("`{arn}` is not an IAM role ARN"),
+                    "write `arn:aws:iam::<12-digit account>:role/<name>`",
+                );
+            }
+        }
+        match provider {
+            CiProvider::Jenkins if c.agent_roles.is_empty() => self.error(
+                "ci",
+                "Jenkins CI needs `agent_roles`",
+                "list the IAM roles the Jenkins agents run as: the deploy role trusts only them",
+            ),
+            CiProvider::Github if !c.agent_roles.is_empty() => self.error(
+                "ci.agent_roles",
+                "only Jenkins agents assume the role by IAM role",
+                "remove `agent_roles`: GitHub Actions assumes the role through OIDC",
+            ),
+            _ => {}
+        }
+        Ci {
+            provider,
+            repository: c.repository,
+            branch,
+            github_oidc_provider_arn: c.github_oidc_provider_arn,
+            jenkins_agent_role_arns: c.agent_roles,
+        }
     }
 
     fn backup(&mut self, b: BackupInput) -> Option<Backup> {
         let schedule = b.schedule.unwrap_or_else(|| "cron(0 5 * * ? *)".into());
-        let fields = schedule.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')).map(|s| s.split_whitespace().count());
+        let fields =
+            schedule.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')).map(|s| s.split_whitespace().count());
         if fields != Some(6) {
             self.error("backup.schedule", format!("`{schedule}` is not an AWS cron expression"), "write six fields in `cron(...)`, minutes hours day-of-month month day-of-week year, e.g. `cron(0 5 * * ? *)`");
         }
@@ -513,30 +794,64 @@ impl Validator {
         };
         let copy_to = b.copy_to.map(|c| {
             if !is_region(&c.region) {
-                self.error("backup.copy_to.region", format!("`{}` is not an AWS region name", c.region), "write a region code such as `us-west-2`");
+                self.error(
+                    "backup.copy_to.region",
+                    format!("`{}` is not an AWS region name", c.region),
+                    "write a region code such as `us-west-2`",
+                );
             }
-            let ok = c.vault_arn.starts_with("arn:aws") && c.vault_arn.contains(":backup:") && c.vault_arn.contains(":backup-vault:");
+            let ok = c.vault_arn.starts_with("arn:aws")
+                && c.vault_arn.contains(":backup:")
+                && c.vault_arn.contains(":backup-vault:");
             if !ok {
-                self.error("backup.copy_to.vault_arn", format!("`{}` is not a backup vault ARN", c.vault_arn), "write `arn:aws:backup:<region>:<account>:backup-vault:<name>`");
+                self.error(
+                    "backup.copy_to.vault_arn",
+                    format!("`{}` is not a backup vault ARN", c.vault_arn),
+                    "write `arn:aws:backup:<region>:<account>:backup-vault:<name>`",
+                );
             } else if !c.vault_arn.contains(&format!(":backup:{}:", c.region)) {
-                self.error("backup.copy_to.vault_arn", format!("the vault is not in {}", c.region), "make `region` the region of the vault ARN");
+                self.error(
+                    "backup.copy_to.vault_arn",
+                    format!("the vault is not in {}", c.region),
+                    "make `region` the region of the vault ARN",
+                );
             }
             BackupCopy { region: c.region, vault_arn: c.vault_arn }
         });
         let vault_lock = match b.vault_lock {
             None => None,
             Some(l) => {
-                let min = self.int::<u32>("backup.vault_lock.min_retention_days", l.min_retention_days, 1..=36500, "retention");
-                let max = self.int::<u32>("backup.vault_lock.max_retention_days", l.max_retention_days, 1..=36500, "retention");
+                let min = self.int::<u32>(
+                    "backup.vault_lock.min_retention_days",
+                    l.min_retention_days,
+                    1..=36500,
+                    "retention",
+                );
+                let max = self.int::<u32>(
+                    "backup.vault_lock.max_retention_days",
+                    l.max_retention_days,
+                    1..=36500,
+                    "retention",
+                );
                 let changeable = match l.changeable_for_days {
                     None => Some(None),
-                    Some(d) => self.int::<u32>("backup.vault_lock.changeable_for_days", d, 3..=36500, "grace period").map(Some),
+                    Some(d) => {
+                        self.int::<u32>("backup.vault_lock.changeable_for_days", d, 3..=36500, "grace period").map(Some)
+                    }
                 };
                 let (min, max, changeable_for_days) = (min?, max?, changeable?);
                 if min > max {
-                    self.error("backup.vault_lock.min_retention_days", format!("min {min} is above max {max}"), "make `min_retention_days` at most `max_retention_days`");
+                    self.error(
+                        "backup.vault_lock.min_retention_days",
+                        format!("min {min} is above max {max}"),
+                        "make `min_retention_days` at most `max_retention_days`",
+                    );
                 } else if !(min..=max).contains(&retention_days) {
-                    self.error("backup.retention_days", format!("{retention_days} days is outside the vault lock's {min}..={max}"), "the lock would reject every backup: keep `retention_days` within the lock's range");
+                    self.error(
+                        "backup.retention_days",
+                        format!("{retention_days} days is outside the vault lock's {min}..={max}"),
+                        "the lock would reject every backup: keep `retention_days` within the lock's range",
+                    );
                 }
                 Some(VaultLock { min_retention_days: min, max_retention_days: max, changeable_for_days })
             }
@@ -552,7 +867,13 @@ impl Validator {
             && !value.ends_with('-')
             && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
-            self.error(field, format!("`{value}` is not valid as {what}"), format!("use 1 to {max} lowercase letters, digits and `-`, starting with a letter and not ending with `-`"));
+            self.error(
+                field,
+                format!("`{value}` is not valid as {what}"),
+                format!(
+                    "use 1 to {max} lowercase letters, digits and `-`, starting with a letter and not ending with `-`"
+                ),
+            );
         }
         ok
     }
@@ -563,12 +884,18 @@ impl Validator {
             let help = if value.chars().any(|c| c.is_ascii_uppercase()) {
                 format!("write it in lowercase: `{}`", value.to_ascii_lowercase())
             } else {
-                "write a DNS name: labels of letters, digits and `-` separated by dots, e.g. `www.acme.example.com`".to_owned()
+                "write a DNS name: labels of letters, digits and `-` separated by dots, e.g. `www.acme.example.com`"
+                    .to_owned()
             };
             self.error(field, format!("`{value}` is not a valid DNS name"), help);
         }
         ok
     }
+}
+
+/// A name as it appears in logical ids: letters and digits only, lowercased.
+fn squash(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 fn engine_label(engine: Engine) -> &'static str {
@@ -612,7 +939,8 @@ fn is_role_arn(value: &str) -> bool {
 }
 
 fn is_env_name(value: &str) -> bool {
-    value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// CPU in millicores: `250m`, `1`, `0.5`.
@@ -641,10 +969,8 @@ pub fn parse_memory(text: &str) -> Option<u64> {
         ("G", 1_000_000_000),
         ("T", 1_000_000_000_000),
     ];
-    let (number, factor) = UNITS
-        .iter()
-        .find_map(|(suffix, factor)| text.strip_suffix(suffix).map(|n| (n, *factor)))
-        .unwrap_or((text, 1));
+    let (number, factor) =
+        UNITS.iter().find_map(|(suffix, factor)| text.strip_suffix(suffix).map(|n| (n, *factor))).unwrap_or((text, 1));
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

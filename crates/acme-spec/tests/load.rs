@@ -1,6 +1,6 @@
 //! The loader as a user meets it: the bundled file, every kind of mistake, any bytes at all.
 
-use acme_spec::{fixture, load_str, LoadError};
+use acme_spec::{LoadError, fixture, load_str};
 
 const BUNDLED: &str = include_str!("../../../acme.yaml");
 
@@ -17,7 +17,14 @@ fn problems(text: &str) -> Vec<(String, String, String, String)> {
         Err(e) => e
             .problems()
             .iter()
-            .map(|p| (format!("{}:{}", p.line, p.column), p.field.clone(), p.message.clone(), p.help.clone().unwrap_or_default()))
+            .map(|p| {
+                (
+                    format!("{}:{}", p.line, p.column),
+                    p.field.clone(),
+                    p.message.clone(),
+                    p.help.clone().unwrap_or_default(),
+                )
+            })
             .collect(),
     }
 }
@@ -54,21 +61,31 @@ fn a_route_to_a_port_the_service_does_not_have() {
 
 #[test]
 fn a_route_may_target_a_declared_extra_port() {
-    let text = bundled_with("path: /api\n", "path: /api\n        port: 9090\n").replacen("    talks_to: [auth]", "    ports: { admin: 9090 }\n    talks_to: [auth]", 1);
+    let text = bundled_with("path: /api\n", "path: /api\n        port: 9090\n").replacen(
+        "    talks_to: [auth]",
+        "    ports: { admin: 9090 }\n    talks_to: [auth]",
+        1,
+    );
     assert_eq!(problems(&text), vec![]);
 }
 
 #[test]
 fn two_services_claiming_the_same_host_and_path() {
-    let text = bundled_with("      - host: chat.acme.example.com", "      - host: www.acme.example.com\n        path: /api/");
-    assert_one(&text, "path: /api/", "services[3].routes[0].path", "`www.acme.example.com/api` is already routed by services[1].routes[0]");
+    let text =
+        bundled_with("      - host: chat.acme.example.com", "      - host: www.acme.example.com\n        path: /api/");
+    assert_one(
+        &text,
+        "path: /api/",
+        "services[3].routes[0].path",
+        "`www.acme.example.com/api` is already routed by services[1].routes[0]",
+    );
 }
 
 #[test]
 fn a_cidr_too_small_for_the_zones() {
     let text = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/24");
     assert_one(&text, "cidr:", "network.cidr", "too small for 3 zones");
-    let fits = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/23");
+    let fits = bundled_with("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/20");
     assert_eq!(problems(&fits), vec![]);
 }
 
@@ -83,8 +100,9 @@ fn talks_to_an_unknown_service_suggests_the_nearest() {
 fn talks_to_itself_is_an_error_but_a_cycle_is_not() {
     let own = bundled_with("talks_to: [api]", "talks_to: [web]");
     assert_one(&own, "talks_to: [web]", "services[0].talks_to[0]", "lists itself");
-    let cycle = bundled_with("    websocket: true\n    talks_to: [auth]", "    websocket: true\n    talks_to: [auth, web]")
-        .replacen("talks_to: [api]", "talks_to: [api, chat]", 1);
+    let cycle =
+        bundled_with("    websocket: true\n    talks_to: [auth]", "    websocket: true\n    talks_to: [auth, web]")
+            .replacen("talks_to: [api]", "talks_to: [api, chat]", 1);
     assert_eq!(problems(&cycle), vec![]);
 }
 
@@ -94,19 +112,30 @@ fn an_engine_other_than_postgres_or_mysql() {
     let found = problems(&text);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].0.starts_with(&format!("{}:", line_of(&text, "engine: oracle"))), "{found:#?}");
-    assert!(found[0].2.contains("oracle") && found[0].2.contains("postgres") && found[0].2.contains("mysql"), "{found:#?}");
+    assert!(
+        found[0].2.contains("oracle") && found[0].2.contains("postgres") && found[0].2.contains("mysql"),
+        "{found:#?}"
+    );
 }
 
 #[test]
 fn a_domain_that_is_not_a_dns_name() {
-    assert_one(&bundled_with("domain: acme.example.com", "domain: acme_example.com"), "domain:", "domain", "not a valid DNS name");
+    assert_one(
+        &bundled_with("domain: acme.example.com", "domain: acme_example.com"),
+        "domain:",
+        "domain",
+        "not a valid DNS name",
+    );
     let upper = problems(&bundled_with("domain: acme.example.com", "domain: ACME.example.com"));
     assert!(upper.iter().any(|p| p.1 == "domain" && p.3.contains("lowercase")), "{upper:#?}");
 }
 
 #[test]
 fn a_service_without_a_health_path() {
-    let text = bundled_with("  - name: auth\n    port: 8080\n    health: { path: /healthz }\n", "  - name: auth\n    port: 8080\n");
+    let text = bundled_with(
+        "  - name: auth\n    port: 8080\n    health: { path: /healthz }\n",
+        "  - name: auth\n    port: 8080\n",
+    );
     let found = problems(&text);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].2.contains("missing field `health`"), "{found:#?}");
@@ -129,7 +158,10 @@ fn replicas_min_above_max() {
 
 #[test]
 fn a_memory_limit_below_the_request() {
-    let text = bundled_with("    websocket: true\n", "    websocket: true\n    resources: { memory: 1Gi, memory_limit: 512Mi }\n");
+    let text = bundled_with(
+        "    websocket: true\n",
+        "    websocket: true\n    resources: { memory: 1Gi, memory_limit: 512Mi }\n",
+    );
     assert_one(&text, "resources:", "services[3].resources.memory_limit", "below the request");
 }
 
@@ -140,6 +172,17 @@ fn unknown_fields_are_rejected_with_their_place() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].0.starts_with(&format!("{}:", line_of(&text, "websockets"))), "{found:#?}");
     assert!(found[0].2.contains("websockets"), "{found:#?}");
+}
+
+#[test]
+fn names_that_differ_only_in_punctuation() {
+    let service = bundled_with("  - name: chat\n    port: 8080", "  - name: we-b\n    port: 8080");
+    assert_one(&service, "name: we-b", "services[3].name", "differs from `web` (services[0].name) only in punctuation");
+    let host = bundled_with(
+        "      - host: auth.acme.example.com",
+        "      - host: a-uth.acme.example.com\n      - host: auth.acme.example.com",
+    );
+    assert_one(&host, "- host: auth.acme", "services[2].routes[1].host", "differs from `a-uth.acme.example.com`");
 }
 
 #[test]
@@ -160,7 +203,11 @@ fn database_use_without_a_database() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let text = bundled_with("talks_to: [api]", "talks_to: [nobody]").replacen("zones: 3", "zones: 9", 1).replacen("region: us-east-1", "region: moon", 1);
+    let text = bundled_with("talks_to: [api]", "talks_to: [nobody]").replacen("zones: 3", "zones: 9", 1).replacen(
+        "region: us-east-1",
+        "region: moon",
+        1,
+    );
     let fields: Vec<String> = problems(&text).into_iter().map(|p| p.1).collect();
     assert_eq!(fields, ["region", "network.zones", "services[0].talks_to[0]"]);
 }

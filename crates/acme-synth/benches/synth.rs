@@ -28,7 +28,7 @@ fn two_hundred_services() -> String {
         "name: big\nregion: us-east-1\ndomain: big.example.com\nnetwork: { cidr: 10.0.0.0/16, zones: 3 }\n\
          cluster: { version: \"1.34\" }\n\
          database: { engine: postgres, version: \"17\", class: db.r7g.large, storage_gb: 100 }\n\
-         alerts: { email: [ops@big.example.com] }\nci: { provider: jenkins }\nservices:\n",
+         alerts: { email: [ops@big.example.com] }\nci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/big-jenkins-agent\"] }\nservices:\n",
     );
     for i in 0..200 {
         let _ = write!(y, "  - name: svc{i}\n    port: 8080\n    health: {{ path: /healthz }}\n");

@@ -23,6 +23,18 @@ impl Artifacts {
         self.stacks.iter().find(|s| s.name == name)
     }
 
+    /// Every CloudFormation quota a stack exceeds, as `<stack> stack: <excess>`: such a
+    /// platform cannot deploy, so synthesis reports it instead of writing it.
+    pub fn quota_excess(&self) -> Vec<String> {
+        self.stacks
+            .iter()
+            .flat_map(|s| {
+                let bytes = acme_cfn::yaml::to_string(&s.template.to_value()).len();
+                s.template.quota_excess(bytes).into_iter().map(move |e| format!("{} stack: {e}", s.name))
+            })
+            .collect()
+    }
+
     /// Output files by path relative to the output folder, rendered.
     pub fn files(&self) -> BTreeMap<String, String> {
         let mut files = BTreeMap::new();

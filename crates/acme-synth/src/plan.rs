@@ -36,7 +36,7 @@ impl Plan {
             .iter()
             .map(|s| PlanStack {
                 name: s.name,
-                stack_name: format!("{platform}-{}", s.name),
+                stack_name: crate::stacks::names::stack(platform, s.name),
                 template: format!("cloudformation/{}.yaml", s.name),
                 depends_on: s.depends_on(),
                 parameters: s
@@ -70,7 +70,5 @@ fn waves(stacks: &[PlanStack]) -> Vec<Vec<StackName>> {
         level.push((s.name, l));
     }
     let depth = level.iter().map(|(_, l)| l + 1).max().unwrap_or(0);
-    (0..depth)
-        .map(|d| level.iter().filter(|(_, l)| *l == d).map(|(n, _)| *n).collect())
-        .collect()
+    (0..depth).map(|d| level.iter().filter(|(_, l)| *l == d).map(|(n, _)| *n).collect()).collect()
 }

@@ -75,6 +75,11 @@ fn checkov_finds_no_failed_check_and_every_skip_has_a_reason() {
     assert!(passed as usize > files.len(), "checkov ran too few checks ({passed}) over {} templates", files.len());
     for skip in results["skipped_checks"].as_array().into_iter().flatten() {
         let reason = skip["check_result"]["suppress_comment"].as_str().unwrap_or("");
-        assert!(reason.len() >= 30, "skip of {} on {} has no real reason: {reason:?}", skip["check_id"], skip["resource"]);
+        assert!(
+            reason.len() >= 30,
+            "skip of {} on {} has no real reason: {reason:?}",
+            skip["check_id"],
+            skip["resource"]
+        );
     }
 }

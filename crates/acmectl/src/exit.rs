@@ -1,5 +1,7 @@
 //! Exit codes are part of the interface: scripts branch on them.
 
+use crate::cli::OutputFormat;
+use serde_json::json;
 use std::process::ExitCode;
 
 pub const HELP: &str = "\
@@ -30,12 +32,37 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn report(self) -> ExitCode {
-        let (report, code) = match self {
-            Failure::Input(r) => (r, 2),
-            Failure::Local(r) => (r, 3),
+    /// Prints the failure (for people on stderr; for machines as JSON on stdout) and
+    /// returns its exit code.
+    pub fn report(self, format: OutputFormat) -> ExitCode {
+        let (report, code, kind) = match self {
+            Failure::Input(r) => (r, 2, "invalid_input"),
+            Failure::Local(r) => (r, 3, "local"),
         };
-        eprintln!("{report:?}");
+        match format {
+            OutputFormat::Text => eprintln!("{report:?}"),
+            OutputFormat::Json => println!("{:#}", failure_json(&report, kind)),
+        }
         ExitCode::from(code)
     }
+}
+
+fn failure_json(report: &miette::Report, kind: &str) -> serde_json::Value {
+    let problems: Vec<serde_json::Value> = report
+        .downcast_ref::<acme_spec::LoadError>()
+        .map(|e| e.problems())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            json!({
+                "file": p.file,
+                "line": p.line,
+                "column": p.column,
+                "field": p.field,
+                "message": p.message,
+                "help": p.help,
+            })
+        })
+        .collect();
+    json!({ "error": { "kind": kind, "message": report.to_string(), "problems": problems } })
 }

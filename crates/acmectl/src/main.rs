@@ -16,6 +16,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code.into(),
-        Err(failure) => failure.report(),
+        Err(failure) => failure.report(cli.global.output),
     }
 }

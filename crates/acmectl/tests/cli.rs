@@ -21,7 +21,9 @@ fn synth_writes_every_stack_and_the_plan() {
     let out = acmectl(&["synth", "-f", &bundled(), "-o", "build"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let build = dir.path().join("build");
-    for stack in ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"] {
+    for stack in
+        ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"]
+    {
         assert!(build.join(format!("cloudformation/{stack}.yaml")).is_file(), "{stack}.yaml missing");
     }
     let plan: serde_json::Value =
@@ -110,4 +112,45 @@ fn json_output_lists_the_files() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["files"].as_array().expect("files").iter().any(|f| f == "plan.json"));
+}
+
+#[test]
+fn json_output_reports_problems_for_machines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(repo_root().join("acme.yaml")).expect("bundled file");
+    std::fs::write(dir.path().join("acme.yaml"), text.replacen("zones: 3", "zones: 1", 1)).expect("write");
+    let out = acmectl(&["synth", "--output", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    let problem = &v["error"]["problems"][0];
+    assert_eq!(problem["field"], "network.zones");
+    assert_eq!(problem["line"], text.lines().position(|l| l.contains("zones: 3")).expect("zones line") + 1);
+    assert!(problem["help"].as_str().is_some_and(|h| h.contains("2 to 6")), "{problem}");
+}
+
+/// `n` unrouted services, each with a bucket of its own (a role and a bucket output each).
+fn services_with_buckets(n: usize) -> String {
+    let mut y = String::from(
+        "name: big\nregion: us-east-1\ndomain: big.example.com\n\
+         ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/agent\"] }\nservices:\n",
+    );
+    for i in 0..n {
+        y.push_str(&format!(
+            "  - {{ name: svc{i}, port: 8080, health: {{ path: /healthz }}, uses: [{{ bucket: files }}] }}\n"
+        ));
+    }
+    y
+}
+
+#[test]
+fn a_platform_over_cloudformation_quotas_is_refused_before_writing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("fits.yaml"), services_with_buckets(100)).expect("write");
+    assert_eq!(acmectl(&["synth", "-f", "fits.yaml", "-o", "fits"], dir.path()).status.code(), Some(0));
+    std::fs::write(dir.path().join("over.yaml"), services_with_buckets(101)).expect("write");
+    let out = acmectl(&["synth", "-f", "over.yaml", "-o", "over"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("services stack: 202 outputs, over the quota of 200"), "{err}");
+    assert!(!dir.path().join("over").exists());
 }

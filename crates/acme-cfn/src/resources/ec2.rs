@@ -1,6 +1,9 @@
 //! `AWS::EC2::*` resource properties.
-//! Security-group types are shared by several stacks; the network stack adds the rest.
+//! Security-group types are shared by several stacks; the network stack adds the rest
+//! (VPC, subnets, routes, gateways, flow logs, endpoints).
 
+use super::Tag;
+use super::iam::PolicyDocument;
 use crate::{Expr, ResourceProperties};
 use serde::Serialize;
 
@@ -86,4 +89,179 @@ pub struct SecurityGroupEgress {
 
 impl ResourceProperties for SecurityGroupEgress {
     const TYPE: &'static str = "AWS::EC2::SecurityGroupEgress";
+}
+
+// Networking: the VPC, its subnets and routes, gateways, flow logs and endpoints.
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vpc {
+    pub cidr_block: String,
+    /// Both DNS settings must be on for interface endpoints with private DNS.
+    pub enable_dns_support: bool,
+    pub enable_dns_hostnames: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for Vpc {
+    const TYPE: &'static str = "AWS::EC2::VPC";
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subnet {
+    pub vpc_id: Expr,
+    pub cidr_block: String,
+    pub availability_zone: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for Subnet {
+    const TYPE: &'static str = "AWS::EC2::Subnet";
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InternetGateway {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for InternetGateway {
+    const TYPE: &'static str = "AWS::EC2::InternetGateway";
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcGatewayAttachment {
+    pub vpc_id: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_id: Option<Expr>,
+}
+
+impl ResourceProperties for VpcGatewayAttachment {
+    const TYPE: &'static str = "AWS::EC2::VPCGatewayAttachment";
+}
+
+/// An Elastic IP address. `Ref` yields the public address.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Eip {
+    /// `vpc`.
+    pub domain: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for Eip {
+    const TYPE: &'static str = "AWS::EC2::EIP";
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NatGateway {
+    /// `Fn::GetAtt <eip>.AllocationId` of a public NAT gateway.
+    pub allocation_id: Expr,
+    pub subnet_id: Expr,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for NatGateway {
+    const TYPE: &'static str = "AWS::EC2::NatGateway";
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RouteTable {
+    pub vpc_id: Expr,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for RouteTable {
+    const TYPE: &'static str = "AWS::EC2::RouteTable";
+}
+
+/// A route. Exactly one target: `gateway_id` or `nat_gateway_id`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Route {
+    pub route_table_id: Expr,
+    pub destination_cidr_block: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_id: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_gateway_id: Option<Expr>,
+}
+
+impl ResourceProperties for Route {
+    const TYPE: &'static str = "AWS::EC2::Route";
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SubnetRouteTableAssociation {
+    pub route_table_id: Expr,
+    pub subnet_id: Expr,
+}
+
+impl ResourceProperties for SubnetRouteTableAssociation {
+    const TYPE: &'static str = "AWS::EC2::SubnetRouteTableAssociation";
+}
+
+/// A flow log delivered to CloudWatch Logs (`LogDestinationType: cloud-watch-logs`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FlowLog {
+    pub resource_id: Expr,
+    /// `VPC`, `Subnet`, `NetworkInterface`, ...
+    pub resource_type: String,
+    /// `ACCEPT`, `REJECT` or `ALL`.
+    pub traffic_type: String,
+    pub log_destination_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<Expr>,
+    /// Role the flow-logs service assumes to write to the log group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliver_logs_permission_arn: Option<Expr>,
+    /// Seconds: 60 or 600.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_aggregation_interval: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+impl ResourceProperties for FlowLog {
+    const TYPE: &'static str = "AWS::EC2::FlowLog";
+}
+
+/// A VPC endpoint. Gateway endpoints take route tables; interface endpoints take subnets
+/// and security groups.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcEndpoint {
+    pub vpc_id: Expr,
+    /// `com.amazonaws.<region>.<service>`.
+    pub service_name: Expr,
+    /// `Gateway` or `Interface`.
+    pub vpc_endpoint_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_dns_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub route_table_ids: Vec<Expr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subnet_ids: Vec<Expr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_group_ids: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_document: Option<PolicyDocument>,
+}
+
+impl ResourceProperties for VpcEndpoint {
+    const TYPE: &'static str = "AWS::EC2::VPCEndpoint";
 }

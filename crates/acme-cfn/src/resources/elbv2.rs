@@ -224,6 +224,8 @@ pub struct TargetGroup {
     pub matcher: Matcher,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub target_group_attributes: Vec<Attribute>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<super::Tag>,
 }
 
 impl ResourceProperties for TargetGroup {

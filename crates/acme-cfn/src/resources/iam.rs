@@ -53,6 +53,12 @@ impl Statement {
         }
     }
 
+    /// A trust-policy statement: `principal` may perform `actions` (`sts:AssumeRole`, ...).
+    /// Trust statements name no resource.
+    pub fn trust(principal: Principal, actions: &[&str]) -> Self {
+        Statement { resource: None, ..Statement::allow(actions, Vec::<Expr>::new()).principal(principal) }
+    }
+
     pub fn deny(actions: &[&str], resources: impl Into<ExprList>) -> Self {
         Statement { effect: Effect::Deny, ..Statement::allow(actions, resources) }
     }
@@ -78,7 +84,8 @@ impl Statement {
 pub enum Principal {
     #[serde(rename = "AWS")]
     Aws(Vec<Expr>),
-    Service(Vec<String>),
+    /// Service principals are expressions, as some are regional (`logs.${AWS::Region}.amazonaws.com`).
+    Service(Vec<Expr>),
     Federated(Expr),
     /// `"*"`, only ever paired with a condition that narrows it.
     #[serde(rename = "AWS")]
@@ -87,7 +94,7 @@ pub enum Principal {
 
 impl Principal {
     pub fn service(name: &str) -> Self {
-        Principal::Service(vec![name.to_owned()])
+        Principal::Service(vec![Expr::from(name)])
     }
     pub fn aws(arn: impl Into<Expr>) -> Self {
         Principal::Aws(vec![arn.into()])

@@ -1,5 +1,6 @@
 //! `AWS::Logs::*` resource properties.
 
+use super::iam::PolicyDocument;
 use crate::{Expr, ResourceProperties};
 use serde::Serialize;
 
@@ -14,4 +15,17 @@ pub struct LogGroup {
 
 impl ResourceProperties for LogGroup {
     const TYPE: &'static str = "AWS::Logs::LogGroup";
+}
+
+/// A CloudWatch Logs resource policy: lets AWS services (Route 53 query logging, ...) write
+/// to log groups. An account holds at most 10 per Region.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourcePolicy {
+    pub policy_name: String,
+    pub policy_document: PolicyDocument,
+}
+
+impl ResourceProperties for ResourcePolicy {
+    const TYPE: &'static str = "AWS::Logs::ResourcePolicy";
 }

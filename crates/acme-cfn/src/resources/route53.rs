@@ -12,6 +12,9 @@ pub struct HostedZone {
     /// Set only for private zones: the VPCs that may resolve it.
     #[serde(rename = "VPCs", skip_serializing_if = "Vec::is_empty")]
     pub vpcs: Vec<Vpc>,
+    /// Public zones only: the us-east-1 log group Route 53 writes the zone's DNS queries to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_logging_config: Option<QueryLoggingConfig>,
 }
 
 impl ResourceProperties for HostedZone {
@@ -22,6 +25,12 @@ impl ResourceProperties for HostedZone {
 #[serde(rename_all = "PascalCase")]
 pub struct HostedZoneConfig {
     pub comment: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryLoggingConfig {
+    pub cloud_watch_logs_log_group_arn: Expr,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

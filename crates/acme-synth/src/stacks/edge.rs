@@ -9,8 +9,10 @@
 //! The load balancer is IPv4 only: the network model has no IPv6 CIDR, and a dualstack ALB
 //! needs IPv6 on its subnets. Switching to `dualstack` means AAAA records and `::/0` rules.
 
+use crate::stacks::buckets::{deny_insecure_transport, lifecycle, private_bucket, sse_s3};
 use crate::stacks::names;
 use crate::{Stack, StackName};
+use acme_cfn::resources::Tag;
 use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup, SecurityGroupIngress};
 use acme_cfn::resources::elbv2::{
     Action, Attribute, Certificate, FixedResponseConfig, Listener, ListenerCertificate, ListenerRule, LoadBalancer,
@@ -19,11 +21,7 @@ use acme_cfn::resources::elbv2::{
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Statement};
 use acme_cfn::resources::logs::LogGroup;
 use acme_cfn::resources::route53::{AliasTarget, RecordSet};
-use acme_cfn::resources::s3::{
-    AbortIncompleteMultipartUpload, Bucket, BucketEncryption, BucketPolicy, LifecycleConfiguration, LifecycleRule,
-    NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryptionByDefault, ServerSideEncryptionRule, VersioningConfiguration,
-};
+use acme_cfn::resources::s3::BucketPolicy;
 use acme_cfn::resources::wafv2::{
     DefaultAction, Empty, FieldToMatch, LoggingConfiguration, ManagedRuleGroupStatement, OverrideAction,
     RateBasedStatement, Rule, RuleAction, SingleHeader, Statement as WafStatement, VisibilityConfig, WebAcl,
@@ -31,7 +29,6 @@ use acme_cfn::resources::wafv2::{
 };
 use acme_cfn::{Expr, ParameterType, pascal};
 use acme_spec::{Platform, Route, Service, ServicePort};
-use serde_json::json;
 use std::collections::BTreeSet;
 
 /// TLS 1.3 plus TLS 1.2 with ECDHE and AES-GCM only, with hybrid post-quantum key
@@ -54,6 +51,12 @@ pub const WEBSOCKET_DEREGISTRATION_DELAY_SECONDS: u32 = 300;
 
 /// Requests one client IP may send in five minutes before the WAF blocks it (about 10/s).
 pub const WAF_RATE_LIMIT_PER_5_MIN: u64 = 3000;
+
+/// EKS Auto Mode registers pods into a target group (its `TargetGroupBinding`,
+/// `eks.amazonaws.com/v1`) through the cluster role's AmazonEKSLoadBalancingPolicy, which
+/// allows `RegisterTargets`/`DeregisterTargets` only on target groups tagged with the
+/// cluster's name. Without the tag the binding never registers a pod: a silent outage.
+pub const EKS_CLUSTER_NAME_TAG: &str = "eks:eks-cluster-name";
 
 /// Key prefix of the access logs inside their bucket.
 const ACCESS_LOG_PREFIX: &str = "alb";
@@ -303,13 +306,6 @@ fn elb_log_writer(region: &str) -> Principal {
     }
 }
 
-fn deny_insecure_transport(bucket: &str) -> Statement {
-    Statement::deny(&["s3:*"], vec![Expr::att(bucket, "Arn"), Expr::sub(format!("${{{bucket}.Arn}}/*"))])
-        .sid("DenyInsecureTransport")
-        .principal(Principal::anyone())
-        .condition(json!({ "Bool": { "aws:SecureTransport": "false" } }))
-}
-
 fn waf_visibility(metric: String) -> VisibilityConfig {
     VisibilityConfig { sampled_requests_enabled: true, cloud_watch_metrics_enabled: true, metric_name: metric }
 }
@@ -427,32 +423,7 @@ pub fn build(p: &Platform) -> Stack {
     // Access logs. ELB delivers them only to SSE-S3 buckets, so no KMS here.
     t.add(
         ACCESS_LOG_BUCKET,
-        Bucket {
-            bucket_encryption: Some(BucketEncryption {
-                server_side_encryption_configuration: vec![ServerSideEncryptionRule {
-                    server_side_encryption_by_default: ServerSideEncryptionByDefault {
-                        sse_algorithm: "AES256".into(),
-                        kms_master_key_id: None,
-                    },
-                    bucket_key_enabled: None,
-                }],
-            }),
-            public_access_block_configuration: Some(PublicAccessBlockConfiguration::all()),
-            versioning_configuration: Some(VersioningConfiguration { status: "Enabled".into() }),
-            ownership_controls: Some(OwnershipControls {
-                rules: vec![OwnershipControlsRule { object_ownership: "BucketOwnerEnforced".into() }],
-            }),
-            lifecycle_configuration: Some(LifecycleConfiguration {
-                rules: vec![LifecycleRule {
-                    id: "expire-access-logs".into(),
-                    status: "Enabled".into(),
-                    expiration_in_days: Some(90),
-                    noncurrent_version_expiration: Some(NoncurrentVersionExpiration { noncurrent_days: 30 }),
-                    abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload { days_after_initiation: 7 }),
-                }],
-            }),
-            ..Default::default()
-        },
+        private_bucket(sse_s3(), lifecycle("expire-access-logs", Some(90), 30), None),
     )
     .retain()
     .skip_checkov(
@@ -595,6 +566,7 @@ pub fn build(p: &Platform) -> Stack {
                 unhealthy_threshold_count: 3,
                 matcher: Matcher { http_code: "200-399".into() },
                 target_group_attributes: attributes,
+                tags: vec![Tag::new(EKS_CLUSTER_NAME_TAG, names::cluster(p))],
             },
         );
         t.output(
@@ -737,7 +709,7 @@ mod tests {
     use super::*;
     use acme_cfn::Resource;
     use acme_spec::fixture;
-    use serde_json::Value;
+    use serde_json::{Value, json};
     use std::collections::BTreeMap;
 
     fn route(host: &str, path: Option<&str>, port: u16) -> Route {
@@ -859,6 +831,16 @@ mod tests {
 
     fn attribute<'a>(r: &'a Resource, list: &str, key: &str) -> Option<&'a str> {
         r.property(list)?.as_array()?.iter().find(|a| a["Key"] == key)?["Value"].as_str()
+    }
+
+    #[test]
+    fn target_groups_carry_the_cluster_tag_auto_mode_needs_to_register_pods() {
+        let p = fixture::acme();
+        let stack = build(&p);
+        for (id, tg) in target_groups(&stack) {
+            let tags = prop(tg, "Tags");
+            assert_eq!(tags, &json!([{ "Key": "eks:eks-cluster-name", "Value": names::cluster(&p) }]), "{id}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::Stack;
 use acme_spec::Platform;
 
 pub mod backup;
+pub mod buckets;
 pub mod ci;
 pub mod cluster;
 pub mod data;
@@ -16,10 +17,13 @@ pub mod network;
 pub mod observability;
 pub mod registry;
 pub mod services;
+#[cfg(test)]
+pub(crate) mod testing;
 
 /// Every stack of the platform, in dependency order.
 pub fn build_all(p: &Platform) -> Vec<Stack> {
-    let mut stacks = vec![keys::build(p), network::build(p), dns::build(p), ci::build(p), cluster::build(p), registry::build(p)];
+    let mut stacks =
+        vec![keys::build(p), network::build(p), dns::build(p), ci::build(p), cluster::build(p), registry::build(p)];
     if p.database.is_some() {
         stacks.push(data::build(p));
     }

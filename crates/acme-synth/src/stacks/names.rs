@@ -1,7 +1,13 @@
 //! Names shared between stacks: physical names that one stack creates and another must
 //! know before that stack exists, and the output names stacks import by.
 
+use crate::StackName;
 use acme_spec::Platform;
+
+/// CloudFormation stack name in the account, `<platform>-<stack>`.
+pub fn stack(platform: &str, stack: StackName) -> String {
+    format!("{platform}-{stack}")
+}
 
 /// Name of the role CI assumes; fixed so repository and key policies can name it.
 pub fn ci_role(p: &Platform) -> String {
@@ -54,6 +60,13 @@ pub fn service_role(p: &Platform, service: &str) -> String {
     format!("{}-svc-{service}", p.name)
 }
 
+/// Kubernetes group of the CI role's access entry. The access policy it also holds
+/// (`AmazonEKSEditPolicy` on the service namespaces) cannot create namespaces nor
+/// `TargetGroupBinding`s; the Kubernetes synthesis binds this group to an RBAC role that can
+/// (namespaces: create, get, patch; `targetgroupbindings.eks.amazonaws.com` in the service
+/// namespaces). Those bindings are applied once by an admin (`cluster.admin_role_arns`).
+pub const DEPLOYER_GROUP: &str = "acmectl-deployers";
+
 /// ARN pattern matching every service role of the platform, for `aws:PrincipalArn` conditions.
 pub fn service_role_pattern(p: &Platform) -> String {
     format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}-svc-*", p.name)
@@ -100,6 +113,7 @@ pub mod outputs {
     pub const CLUSTER_CERTIFICATE_AUTHORITY: &str = "ClusterCertificateAuthorityData";
     pub const CLUSTER_SECURITY_GROUP_ID: &str = "ClusterSecurityGroupId";
     pub const NODE_ROLE_ARN: &str = "NodeRoleArn";
+    pub const CLUSTER_OIDC_ISSUER_URL: &str = "ClusterOidcIssuerUrl";
     // data
     pub const DATABASE_SECRET_ARN: &str = "DatabaseSecretArn";
     pub const DATABASE_ENDPOINT: &str = "DatabaseEndpoint";

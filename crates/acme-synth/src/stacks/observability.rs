@@ -5,6 +5,7 @@
 //! 100 routes there are at most 100 target groups, so the stack stays under 200 parameters
 //! (one per target group ARN plus five) and 500 resources (two alarms per target group).
 
+use crate::stacks::buckets::{deny_insecure_transport, lifecycle, private_bucket, sse_kms, sse_s3};
 use crate::stacks::edge::{self, Target, stable_hash};
 use crate::{Stack, StackName};
 use acme_cfn::resources::cloudtrail::Trail;
@@ -12,11 +13,7 @@ use acme_cfn::resources::cloudwatch::{Alarm, Dashboard, Dimension, Metric, Metri
 use acme_cfn::resources::eks::{Addon, AddonPodIdentityAssociation};
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Role, Statement, aws_managed};
 use acme_cfn::resources::logs::LogGroup;
-use acme_cfn::resources::s3::{
-    AbortIncompleteMultipartUpload, Bucket, BucketEncryption, BucketPolicy, LifecycleConfiguration, LifecycleRule,
-    LoggingConfiguration, NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule,
-    PublicAccessBlockConfiguration, ServerSideEncryptionByDefault, ServerSideEncryptionRule, VersioningConfiguration,
-};
+use acme_cfn::resources::s3::{Bucket, BucketEncryption, BucketPolicy, LoggingConfiguration};
 use acme_cfn::resources::sns::{Subscription, Topic, TopicPolicy};
 use acme_cfn::{Expr, ExprList, ParameterType};
 use acme_spec::{Database, Engine, Platform};
@@ -145,15 +142,7 @@ pub fn build(p: &Platform) -> Stack {
     t.add(
         TRAIL_BUCKET,
         log_bucket(
-            BucketEncryption {
-                server_side_encryption_configuration: vec![ServerSideEncryptionRule {
-                    server_side_encryption_by_default: ServerSideEncryptionByDefault {
-                        sse_algorithm: "aws:kms".into(),
-                        kms_master_key_id: Some(logs_key.clone()),
-                    },
-                    bucket_key_enabled: Some(true),
-                }],
-            },
+            sse_kms(logs_key.clone()),
             "expire-trail-logs",
             365,
             Some(LoggingConfiguration {
@@ -532,46 +521,9 @@ fn merge(metric: Alarm, actions: Alarm) -> Alarm {
     }
 }
 
-fn deny_insecure_transport(bucket: &str) -> Statement {
-    Statement::deny(&["s3:*"], vec![Expr::att(bucket, "Arn"), Expr::sub(format!("${{{bucket}.Arn}}/*"))])
-        .sid("DenyInsecureTransport")
-        .principal(Principal::anyone())
-        .condition(json!({ "Bool": { "aws:SecureTransport": "false" } }))
-}
-
-fn sse_s3() -> BucketEncryption {
-    BucketEncryption {
-        server_side_encryption_configuration: vec![ServerSideEncryptionRule {
-            server_side_encryption_by_default: ServerSideEncryptionByDefault {
-                sse_algorithm: "AES256".into(),
-                kms_master_key_id: None,
-            },
-            bucket_key_enabled: None,
-        }],
-    }
-}
-
-/// A private, versioned log bucket whose objects expire after `days`.
+/// A log bucket whose objects expire after `days`.
 fn log_bucket(encryption: BucketEncryption, rule: &str, days: u32, logging: Option<LoggingConfiguration>) -> Bucket {
-    Bucket {
-        bucket_encryption: Some(encryption),
-        public_access_block_configuration: Some(PublicAccessBlockConfiguration::all()),
-        versioning_configuration: Some(VersioningConfiguration { status: "Enabled".into() }),
-        ownership_controls: Some(OwnershipControls {
-            rules: vec![OwnershipControlsRule { object_ownership: "BucketOwnerEnforced".into() }],
-        }),
-        lifecycle_configuration: Some(LifecycleConfiguration {
-            rules: vec![LifecycleRule {
-                id: rule.into(),
-                status: "Enabled".into(),
-                expiration_in_days: Some(days),
-                noncurrent_version_expiration: Some(NoncurrentVersionExpiration { noncurrent_days: 90 }),
-                abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload { days_after_initiation: 7 }),
-            }],
-        }),
-        logging_configuration: logging,
-        ..Default::default()
-    }
+    private_bucket(encryption, lifecycle(rule, Some(days), 90), logging)
 }
 
 /// Builds a JSON document whose string values may be CloudFormation expressions: each

@@ -1,7 +1,7 @@
 //! Platforms every integration test runs over: the bundled one and the variants that take
 //! other branches of synthesis.
 
-use acme_spec::{fixture, CiProvider, Platform, ZoneSource};
+use acme_spec::{CiProvider, Platform, ZoneSource, fixture};
 
 pub fn variants() -> Vec<(&'static str, Platform)> {
     let base = fixture::acme();
@@ -47,4 +47,3 @@ pub fn variants() -> Vec<(&'static str, Platform)> {
         ("existing-zone", existing_zone),
     ]
 }
-

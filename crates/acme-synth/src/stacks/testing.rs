@@ -1,0 +1,19 @@
+//! Lookups the stack tests share.
+
+use crate::Stack;
+use acme_cfn::Resource;
+use serde_json::{Value, json};
+
+pub fn resource<'a>(s: &'a Stack, id: &str) -> &'a Resource {
+    s.template.resources.get(id).unwrap_or_else(|| panic!("no resource {id}"))
+}
+
+/// A property of resource `id`, by a dotted path (`Logging.ClusterLogging.EnabledTypes.0`).
+pub fn prop<'a>(s: &'a Stack, id: &str, path: &str) -> &'a Value {
+    resource(s, id).property(path).unwrap_or_else(|| panic!("{id} has no {path}"))
+}
+
+/// A `Ref` to a parameter (or pseudo parameter), as it renders.
+pub fn param(name: &str) -> Value {
+    json!({ "Ref": name })
+}
