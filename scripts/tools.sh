@@ -23,7 +23,7 @@ install checkov "checkov==3.3.30"
 install kubernetes-validate "kubernetes-validate==1.37.0"
 install moto "moto[server]==5.2.5"
 
-# Five bugs of moto 5.2.5 stand between it and our templates; each gets a small fix, applied
+# Six bugs of moto 5.2.5 stand between it and our templates; each gets a small fix, applied
 # after every install (idempotent). The patch fails loudly if moto's code moves: then check
 # whether moto fixed it and drop the fix.
 # 1. Its CloudFormation hands `DBParameterGroupName: !Ref <AWS::RDS::DBParameterGroup>` to
@@ -40,6 +40,8 @@ install moto "moto[server]==5.2.5"
 #    EncryptionConfiguration with CloudFormation's key case (`ScanOnPush`), where its API
 #    reads the API's (`scanOnPush`): scan on push and the KMS key read back as unset.
 # 5. Its CloudFormation drops an RDS instance's DeletionProtection (the API keeps it).
+# 6. It reads an RDS instance's security groups from `VpcSecurityGroupIds`; CloudFormation
+#    spells the property `VPCSecurityGroups`, so the instance got the VPC's default group.
 python3 - "$tools/moto" <<'PY'
 import pathlib, sys
 site = next(pathlib.Path(sys.argv[1]).glob("lib/python3*/site-packages/moto"))
@@ -73,6 +75,9 @@ fixes = [
      '            "backup_retention_period": properties.get("BackupRetentionPeriod"),\n',
      '            "backup_retention_period": properties.get("BackupRetentionPeriod"),\n'
      '            "deletion_protection": properties.get("DeletionProtection"),  # acme fix 5\n'),
+    ("rds/models.py",
+     '            "vpc_security_group_ids": properties.get("VpcSecurityGroupIds", []),\n',
+     '            "vpc_security_group_ids": properties.get("VPCSecurityGroups", properties.get("VpcSecurityGroupIds", [])),  # acme fix 6\n'),
 ]
 for path, old, new in fixes:
     file = site / path

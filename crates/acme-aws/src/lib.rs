@@ -18,7 +18,5 @@ mod template;
 
 pub use error::Error;
 pub use plan::{Report, Request};
-pub use stack::{
-    Backoff, Change, ChangeSet, ChangeSetKind, Deployed, Deployer, Event, Outcome, Prepared, StackState,
-};
+pub use stack::{Backoff, Change, ChangeSet, ChangeSetKind, Deployed, Deployer, Event, Outcome, Prepared, StackState};
 pub use template::{TEMPLATE_BODY_LIMIT, template_body};

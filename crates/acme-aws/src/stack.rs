@@ -44,11 +44,20 @@ impl Default for Backoff {
 #[non_exhaustive]
 pub enum Event {
     /// A change set is ready and about to run.
-    ChangeSet { stack_name: String, change_set: String, changes: Vec<Change> },
+    ChangeSet {
+        stack_name: String,
+        change_set: String,
+        changes: Vec<Change>,
+    },
     /// The stack is up to date: nothing to run.
-    Unchanged { stack_name: String },
+    Unchanged {
+        stack_name: String,
+    },
     /// The stack's status moved while it was being waited for.
-    Status { stack_name: String, status: String },
+    Status {
+        stack_name: String,
+        status: String,
+    },
     Deployed(Deployed),
 }
 
@@ -288,7 +297,12 @@ impl Deployer {
                     }));
                     token = out.next_token().map(str::to_owned);
                     if token.is_none() {
-                        return Ok(Prepared::Ready(ChangeSet { stack_name: stack_name.to_owned(), name, kind, changes }));
+                        return Ok(Prepared::Ready(ChangeSet {
+                            stack_name: stack_name.to_owned(),
+                            name,
+                            kind,
+                            changes,
+                        }));
                     }
                 }
                 Some(ChangeSetStatus::Failed) => {
@@ -407,9 +421,9 @@ impl Deployer {
 /// Why a stack in `status` cannot take a change set, if it cannot.
 fn not_updatable(status: &str) -> Option<&'static str> {
     match status {
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => Some(
-            "its creation failed; delete the stack (resources with a Retain policy stay) and deploy again",
-        ),
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
+            Some("its creation failed; delete the stack (resources with a Retain policy stay) and deploy again")
+        }
         "UPDATE_ROLLBACK_FAILED" => {
             Some("continue the rollback first (aws cloudformation continue-update-rollback), then deploy again")
         }
@@ -476,6 +490,23 @@ mod tests {
         for status in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"] {
             assert_eq!(not_updatable(status), None, "{status}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_dispatch_failure_says_why() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        let options = crate::config::Options {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(format!("http://127.0.0.1:{closed}")),
+            credentials: Some(aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test")),
+            ..Default::default()
+        };
+        let sdk = crate::config::load(&options, "us-east-1").await;
+        let sdk = sdk.to_builder().retry_config(aws_config::retry::RetryConfig::disabled()).build();
+        let err = Deployer::new(&sdk).describe("acme-network").await.expect_err("nothing listens there");
+        let text = err.to_string();
+        assert!(text.starts_with("acme-network: DescribeStacks failed: dispatch failure"), "{text}");
+        assert!(text.to_ascii_lowercase().contains("connection refused"), "the cause is there: {text}");
     }
 
     #[tokio::test(start_paused = true)]
