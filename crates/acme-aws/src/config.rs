@@ -92,7 +92,7 @@ fn region(explicit: Option<&str>, env: impl Fn(&str) -> Option<String>, platform
     explicit
         .map(str::to_owned)
         .into_iter()
-        .chain(["AWS_REGION", "AWS_DEFAULT_REGION"].into_iter().filter_map(|name| env(name)))
+        .chain(["AWS_REGION", "AWS_DEFAULT_REGION"].into_iter().filter_map(&env))
         .map(|r| r.trim().to_owned())
         .find(|r| !r.is_empty())
         .unwrap_or_else(|| platform_region.to_owned())
@@ -125,14 +125,14 @@ mod tests {
             move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
         };
         let none = env(&[]);
-        assert_eq!(region(None, &none, "us-east-1"), "us-east-1");
+        assert_eq!(region(None, none, "us-east-1"), "us-east-1");
         assert_eq!(region(Some("eu-west-1"), env(&[("AWS_REGION", "ap-south-1")]), "us-east-1"), "eu-west-1");
         assert_eq!(region(None, env(&[("AWS_REGION", "ap-south-1")]), "us-east-1"), "ap-south-1");
         assert_eq!(
             region(None, env(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "eu-north-1")]), "us-east-1"),
             "eu-north-1"
         );
-        assert_eq!(region(Some(""), &none, "us-east-2"), "us-east-2");
+        assert_eq!(region(Some(""), none, "us-east-2"), "us-east-2");
     }
 
     #[tokio::test]

@@ -147,12 +147,12 @@ impl Deployer {
                 continue;
             }
             let upstream = upstream_name(artifacts, input.stack);
-            if !live.contains_key(&input.stack) {
+            if let std::collections::btree_map::Entry::Vacant(entry) = live.entry(input.stack) {
                 let state = match artifacts.plan.stack(input.stack) {
                     Some(_) => self.describe(&upstream).await?,
                     None => None,
                 };
-                live.insert(input.stack, state.map(|s| s.outputs));
+                entry.insert(state.map(|s| s.outputs));
             }
             let missing = |why: &str| Error::MissingInput {
                 stack_name: plan_stack.stack_name.clone(),

@@ -20,8 +20,11 @@ use tokio::time::Instant;
 pub struct Deployer {
     pub(crate) cfn: Client,
     backoff: Backoff,
-    progress: Option<Arc<dyn Fn(&Event) + Send + Sync>>,
+    progress: Option<Progress>,
 }
+
+/// Where [`Event`]s go.
+type Progress = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// How to poll CloudFormation while a change set is created or a stack changes: first
 /// after `first`, then doubling up to `max` between polls, giving up after `timeout`.
@@ -403,9 +406,10 @@ impl Deployer {
     /// emulators record stack-level events only) or cannot be read.
     async fn first_failure(&self, stack_name: &str, token: &str) -> Option<String> {
         let out = self.cfn.describe_stack_events().stack_name(stack_name).send().await.ok()?;
-        // Newest first: the last failure in the list is the one that started the rollback.
+        // Events come newest first; oldest first, the first failure is the one that started it.
         out.stack_events()
             .iter()
+            .rev()
             .filter(|e| e.client_request_token() == Some(token))
             .filter(|e| e.resource_status().is_some_and(|s| s.as_str().ends_with("_FAILED")))
             .filter_map(|e| {
@@ -414,7 +418,7 @@ impl Deployer {
                 let ty = e.resource_type().unwrap_or("?");
                 Some(format!("{id} ({ty}): {reason}"))
             })
-            .last()
+            .next()
     }
 }
 

@@ -8,6 +8,7 @@
 //!   ACM's API and passes their ARNs to edge, as acmectl's parameter values);
 //! - edge: `AWS::ElasticLoadBalancingV2::ListenerCertificate`, `AWS::S3::BucketPolicy` and
 //!   all of `AWS::WAFv2::*`.
+//!
 //! A completed stack proves nothing about those; their properties are held by the unit tests
 //! of `acme-synth` and by cfn-lint and checkov. Every assertion below reads what moto built.
 //! Some resources moto builds only in part, and the test does not read those parts: the
@@ -505,7 +506,7 @@ async fn load_balancer_routes_as_planned(live: &Live) {
                 })
                 .collect()
         };
-        assert_eq!(values("host-header"), [route.route.host.clone()], "rule {priority}");
+        assert_eq!(values("host-header"), std::slice::from_ref(&route.route.host), "rule {priority}");
         assert_eq!(values("path-pattern"), route.path_patterns().unwrap_or_default(), "rule {priority}");
         let action = rule.actions().first().expect("action");
         assert_eq!(action.r#type(), Some(&ActionTypeEnum::Forward));
