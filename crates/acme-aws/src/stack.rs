@@ -236,7 +236,7 @@ impl Deployer {
         template_body: &str,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Prepared, Error> {
-        let kind = match self.settled(stack_name).await? {
+        let kind = match self.settled(stack_name, Review::Settled).await? {
             None => ChangeSetKind::Create,
             // A stack whose first change set was never executed is created by a new one.
             Some(s) if s.status == "REVIEW_IN_PROGRESS" => ChangeSetKind::Create,
@@ -354,7 +354,9 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws(stack_name, "ExecuteChangeSet", e))?;
-        let state = self.settled(stack_name).await?.ok_or_else(|| Error::StackFailed {
+        // Execution starts asynchronously: a new stack stays in REVIEW_IN_PROGRESS for a moment
+        // after ExecuteChangeSet returns, so here that status means "not started yet".
+        let state = self.settled(stack_name, Review::Pending).await?.ok_or_else(|| Error::StackFailed {
             stack_name: stack_name.to_owned(),
             change_set: change_set.name.clone(),
             status: "DELETE_COMPLETE".into(),
@@ -380,7 +382,9 @@ impl Deployer {
     }
 
     /// Wait until the stack is in no `*_IN_PROGRESS` status; `None` if it does not exist.
-    async fn settled(&self, stack_name: &str) -> Result<Option<StackState>, Error> {
+    /// `review` says whether `REVIEW_IN_PROGRESS` (created by a change set, never executed)
+    /// counts as settled.
+    async fn settled(&self, stack_name: &str, review: Review) -> Result<Option<StackState>, Error> {
         let mut wait = Wait::new(self.backoff);
         let mut last_status = String::new();
         loop {
@@ -389,7 +393,7 @@ impl Deployer {
                 last_status.clone_from(&state.status);
                 self.emit(Event::Status { stack_name: stack_name.to_owned(), status: state.status.clone() });
             }
-            if !state.in_progress() || state.status == "REVIEW_IN_PROGRESS" {
+            if !state.in_progress() || (review == Review::Settled && state.status == "REVIEW_IN_PROGRESS") {
                 return Ok(Some(state));
             }
             wait.pause().await.map_err(|waited| Error::Timeout {
@@ -465,6 +469,15 @@ impl Wait {
         self.next = (self.next * 2).min(self.backoff.max);
         Ok(())
     }
+}
+
+/// How [`Deployer::settled`] reads `REVIEW_IN_PROGRESS`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Review {
+    /// Before a change set: a stack that only holds unexecuted change sets.
+    Settled,
+    /// After ExecuteChangeSet: execution has not begun yet.
+    Pending,
 }
 
 #[cfg(test)]
