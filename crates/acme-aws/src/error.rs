@@ -1,4 +1,4 @@
-use crate::Deployed;
+use crate::{Danger, Deployed};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use std::fmt;
@@ -38,6 +38,60 @@ pub enum Error {
     #[error("{stack_name} is in {status} and cannot be updated\nhelp: {help}")]
     NotUpdatable { stack_name: String, status: String, help: &'static str },
 
+    /// The last update failed and its rollback failed too: CloudFormation takes no change
+    /// until the rollback is continued. `failed` lists the resources that would not roll
+    /// back, as `LogicalId (Type): reason`; `skip` their logical ids.
+    #[error(
+        "{stack_name} is in UPDATE_ROLLBACK_FAILED: its last update failed, and so did the rollback{}\n\
+         help: fix the cause above (often a resource changed or deleted outside CloudFormation), then run\n  \
+         aws cloudformation continue-update-rollback --stack-name {stack_name} --region {region}\n\
+         {}and deploy again",
+        failed.iter().map(|f| format!("\n  would not roll back: {f}")).collect::<String>(),
+        if skip.is_empty() { String::new() } else { format!(
+            "If the rollback fails again on the same resources, skip them (CloudFormation then leaves them as they \
+             are; make them match the template by hand):\n  aws cloudformation continue-update-rollback \
+             --stack-name {stack_name} --region {region} --resources-to-skip {}\n", skip.join(" ")) }
+    )]
+    UpdateRollbackFailed { stack_name: String, region: String, failed: Vec<String>, skip: Vec<String> },
+
+    /// A status acmectl has no rule for: it changes nothing rather than guess.
+    #[error(
+        "{stack_name} is in {status}, a state acmectl does not expect{}\n\
+         help: look at the stack's events (aws cloudformation describe-stack-events --stack-name {stack_name}); \
+         acmectl changed nothing",
+        reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+    )]
+    UnexpectedState { stack_name: String, status: String, reason: Option<String> },
+
+    #[error("{stack_name}: deleting it ended in {status}: {reason}\nhelp: {}", delete_help(stack_name))]
+    DeleteFailed { stack_name: String, status: String, reason: String },
+
+    #[error("{stack_name}: cannot read {what}: {reason}")]
+    Unreadable { stack_name: String, what: &'static str, reason: String },
+
+    /// The data-loss guard stopped the deploy before anything changed.
+    #[error(
+        "the deploy would destroy data; nothing was changed:{}\n\
+         help: if that is intended, name each resource: {}",
+        dangers.iter().map(|d| format!("\n  - {d}")).collect::<String>(),
+        dangers.iter().map(|d| format!("--allow-replace {}/{}", d.stack, d.change.logical_id)).collect::<Vec<_>>().join(" ")
+    )]
+    Guarded { dangers: Vec<Danger> },
+
+    /// Ctrl-C: no new stack was started; those already running go on in CloudFormation.
+    #[error(
+        "interrupted: no further stack was started{}{}\n\
+         help: run the same deploy again; it waits for running stacks and carries on",
+        if running.is_empty() { String::new() } else {
+            format!("\nstill running in CloudFormation (it finishes them): {}", running.join(", ")) },
+        if not_started.is_empty() { String::new() } else { format!("\nnot started: {}", not_started.join(", ")) }
+    )]
+    Interrupted { running: Vec<String>, not_started: Vec<String> },
+
+    /// The account cannot hold the platform as described (checked before any change).
+    #[error("{0}")]
+    Preflight(String),
+
     #[error("{stack_name}: still {status} after waiting {waited:?} for {what}")]
     Timeout { stack_name: String, what: &'static str, status: String, waited: Duration },
 
@@ -57,25 +111,38 @@ pub enum Error {
     UnusedParameter(String),
 
     /// Some stacks of a wave failed; stacks of later waves were not started.
-    #[error("{}", Failures(failures))]
+    #[error("{}", Failures(failures, skipped))]
     Failed {
         /// The stacks that did deploy, in plan order.
         deployed: Vec<Deployed>,
         failures: Vec<Error>,
+        /// Stacks not started because a stack they depend on failed.
+        skipped: Vec<String>,
     },
 }
 
-struct Failures<'a>(&'a [Error]);
+struct Failures<'a>(&'a [Error], &'a [String]);
 
 impl fmt::Display for Failures<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "{n} stack{} failed to deploy", if n == 1 { "" } else { "s" })?;
+        write!(f, "{n} stack{} failed", if n == 1 { "" } else { "s" })?;
         for e in self.0 {
             write!(f, "\n- {e}")?;
         }
-        Ok(())
+        if !self.1.is_empty() {
+            write!(f, "\nnot started, as they depend on a failed stack: {}", self.1.join(", "))?;
+        }
+        write!(f, "\nthe other stacks are as deployed; fix the cause and deploy again to carry on")
     }
+}
+
+fn delete_help(stack_name: &str) -> String {
+    format!(
+        "see the reason above; once it is fixed (a resource in use, deletion protection on), run acmectl destroy \
+         again, or aws cloudformation delete-stack --stack-name {stack_name} --retain-resources <LogicalId>... \
+         to leave resources that cannot go behind"
+    )
 }
 
 impl Error {
@@ -121,6 +188,7 @@ mod tests {
     fn failures_list_every_stack() {
         let e = Error::Failed {
             deployed: vec![],
+            skipped: vec!["acme-services".into()],
             failures: vec![
                 Error::MissingParameter { stack_name: "acme-edge".into(), parameter: "VpcId".into() },
                 Error::UnknownStack("backup".into()),
@@ -128,8 +196,10 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "2 stacks failed to deploy\n- acme-edge: parameter VpcId has no value and no default\n\
-             - stack backup is not part of this platform's plan"
+            "2 stacks failed\n- acme-edge: parameter VpcId has no value and no default\n\
+             - stack backup is not part of this platform's plan\n\
+             not started, as they depend on a failed stack: acme-services\n\
+             the other stacks are as deployed; fix the cause and deploy again to carry on"
         );
     }
 }

@@ -1,7 +1,21 @@
-//! A whole plan, wave by wave: the stacks of one wave deploy concurrently, and each stack's
-//! parameters are filled from the outputs of the stacks it reads from.
+//! The change plan: what a deploy would do to every stack, read from the account through
+//! change sets before anything changes.
+//!
+//! Each stack's change set is made with the parameter values it would get now: given values,
+//! else the outputs of its upstream stacks as they are in the account. The change sets are
+//! made concurrently (they depend on the account, not on each other) and are kept: a deploy
+//! executes exactly the change sets it showed, unless an upstream stack's outputs change on
+//! the way (then it makes that stack's change set again and guards it again, saying so).
+//! `acmectl plan` discards them ([`ChangePlan::discard`]).
+//!
+//! A stack that does not exist yet and whose inputs come from stacks not created yet shows
+//! every resource of its template as an addition; its change set is made when its inputs are
+//! known, during the deploy.
 
-use crate::{Deployed, Deployer, Error, template_body};
+use crate::changes::judge_replacements;
+use crate::guard::{self, Allowances, Danger};
+use crate::stack::{ChangeSetKind, Prepared, Review, not_updatable};
+use crate::{Change, ChangeSet, Deployer, Error, StackState, template_body};
 use acme_synth::{Artifacts, PlanStack, StackName};
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::task::JoinSet;
@@ -17,43 +31,112 @@ pub struct Request {
     pub parameters: BTreeMap<String, String>,
 }
 
-/// Every deployed stack, in plan order.
+/// What a deploy would do, stack by stack, in plan order.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub stacks: Vec<Deployed>,
+pub struct ChangePlan {
+    pub platform: String,
+    pub stacks: Vec<StackPlan>,
 }
 
-impl Report {
-    pub fn stack(&self, stack_name: &str) -> Option<&Deployed> {
-        self.stacks.iter().find(|d| d.stack_name == stack_name)
+/// What happens to a stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackAction {
+    Create,
+    Update,
+    /// Its creation failed and rolled back (`ROLLBACK_COMPLETE`): it is deleted and created
+    /// again. Retained resources of the failed attempt stay in the account.
+    Recreate,
+    Unchanged,
+}
+
+impl StackAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StackAction::Create => "create",
+            StackAction::Update => "update",
+            StackAction::Recreate => "recreate",
+            StackAction::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One stack of a [`ChangePlan`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackPlan {
+    pub stack: StackName,
+    pub stack_name: String,
+    /// Its status in the account before the deploy; `None` when it does not exist.
+    pub status: Option<String>,
+    pub action: StackAction,
+    pub changes: Vec<Change>,
+    /// The reviewed change set, ready to execute.
+    pub change_set: Option<ChangeSet>,
+    /// Why there is no change set yet: its inputs come from stacks this deploy creates
+    /// first. The changes shown are then the template's resources, all added.
+    pub deferred: Option<String>,
+    /// Stacks of this run it takes outputs from.
+    pub depends_on: Vec<StackName>,
+    /// The values the change set was made with.
+    pub(crate) values: BTreeMap<String, String>,
+    pub(crate) sources: BTreeMap<String, Source>,
+    pub(crate) body: String,
+}
+
+impl StackPlan {
+    /// Whether the deploy would change the stack.
+    pub fn has_changes(&self) -> bool {
+        self.action != StackAction::Unchanged
+    }
+}
+
+impl ChangePlan {
+    pub fn stack(&self, stack_name: &str) -> Option<&StackPlan> {
+        self.stacks.iter().find(|s| s.stack_name == stack_name)
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.stacks.iter().any(StackPlan::has_changes)
+    }
+
+    /// Every change that would replace or remove a resource holding data.
+    pub fn dangers(&self, allowances: &Allowances) -> Vec<Danger> {
+        self.stacks.iter().flat_map(|s| guard::dangers(s.stack, &s.stack_name, &s.changes, allowances)).collect()
+    }
+
+    /// Delete the change sets of the plan (and the empty stacks that `CREATE` change sets
+    /// made), for a plan that will not be deployed. Every one is tried; the first error is
+    /// returned.
+    pub async fn discard(&self, deployer: &Deployer) -> Result<(), Error> {
+        let mut first = None;
+        for s in &self.stacks {
+            if let Some(cs) = &s.change_set
+                && let Err(e) = deployer.discard(cs).await
+            {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 }
 
 /// Where a parameter's value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Source {
+pub(crate) enum Source {
     Value(String),
-    /// An output of a stack deployed earlier in this run.
+    /// An output of a stack of this run; `now` is its value in the account, if it has one.
     Output {
         stack: StackName,
         output: String,
+        now: Option<String>,
     },
 }
 
-/// A selected stack, ready to go but for outputs of this run.
-struct Pending<'a> {
-    plan: &'a PlanStack,
-    body: String,
-    parameters: BTreeMap<String, Source>,
-}
-
 impl Deployer {
-    /// Deploy the requested stacks of `artifacts`, wave by wave. Everything that can be
-    /// checked before touching a stack is checked first: unknown stacks, unused values,
-    /// template sizes, and inputs from stacks outside the run (read from the account). When
-    /// a stack fails, the rest of its wave still finishes (CloudFormation would carry on
-    /// anyway) and no later wave starts.
-    pub async fn deploy(&self, artifacts: &Artifacts, request: &Request) -> Result<Report, Error> {
+    /// Read what a deploy of `request` would change: a change set per stack (see the module
+    /// doc). Everything that can be checked without the account is checked first: unknown
+    /// stacks, unused values, template sizes; then every stack's state, waiting for stacks
+    /// that are busy.
+    pub async fn plan(&self, artifacts: &Artifacts, request: &Request) -> Result<ChangePlan, Error> {
         let plan = &artifacts.plan;
         let selected: Vec<&PlanStack> = match &request.only {
             None => plan.stacks.iter().collect(),
@@ -65,153 +148,317 @@ impl Deployer {
             }
         };
         let names: BTreeSet<StackName> = selected.iter().map(|s| s.name).collect();
-
-        let mut pending: Vec<Pending> = vec![];
-        let mut live: BTreeMap<StackName, Option<BTreeMap<String, String>>> = BTreeMap::new();
+        let mut bodies = BTreeMap::new();
         for s in &selected {
             let stack = artifacts.stack(s.name).ok_or_else(|| Error::UnknownStack(s.name.to_string()))?;
-            let body = template_body(&s.stack_name, &stack.template)?;
-            let parameters = self.sources(artifacts, s, stack, request, &names, &mut live).await?;
-            pending.push(Pending { plan: s, body, parameters });
+            bodies.insert(s.name, template_body(&s.stack_name, &stack.template)?);
         }
-        if let Some(unused) = request.parameters.keys().find(|p| !pending.iter().any(|s| s.parameters.contains_key(*p)))
-        {
-            return Err(Error::UnusedParameter(unused.clone()));
+        for given in request.parameters.keys() {
+            let used = selected
+                .iter()
+                .any(|s| artifacts.stack(s.name).is_some_and(|st| st.template.parameters.contains_key(given)));
+            if !used {
+                return Err(Error::UnusedParameter(given.clone()));
+            }
         }
 
-        let mut outputs: BTreeMap<StackName, BTreeMap<String, String>> = BTreeMap::new();
-        let mut deployed: Vec<Deployed> = vec![];
-        for wave in &plan.waves {
-            let mut ready = vec![];
-            for s in pending.iter().filter(|s| wave.contains(&s.plan.name)) {
-                match values(s, &outputs, plan) {
-                    Ok(values) => ready.push((s, values)),
-                    Err(e) => return Err(Error::Failed { deployed, failures: vec![e] }),
-                }
-            }
-            let mut tasks = JoinSet::new();
-            for (s, values) in ready {
-                let (deployer, body, stack_name, name) =
-                    (self.clone(), s.body.clone(), s.plan.stack_name.clone(), s.plan.name);
-                tasks.spawn(async move { (name, deployer.deploy_stack(&stack_name, &body, &values).await) });
-            }
-            let mut failures = vec![];
-            while let Some(joined) = tasks.join_next().await {
-                match joined {
-                    Ok((name, Ok(d))) => {
-                        outputs.insert(name, d.outputs.clone());
-                        deployed.push(d);
-                    }
-                    Ok((_, Err(e))) => failures.push(e),
-                    // A panic in a deploy task is a bug here; carry it on as one.
-                    Err(e) => std::panic::resume_unwind(e.into_panic()),
-                }
-            }
-            deployed.sort_by_key(|d| plan.stacks.iter().position(|s| s.stack_name == d.stack_name));
-            if !failures.is_empty() {
-                return Err(Error::Failed { deployed, failures });
+        // Every stack of the platform as it is now (upstream outputs, and the selected stacks'
+        // states), read concurrently; busy stacks are waited for.
+        let mut reads = JoinSet::new();
+        for s in &plan.stacks {
+            let (deployer, name, stack_name) = (self.clone(), s.name, s.stack_name.clone());
+            let wait = names.contains(&name);
+            reads.spawn(async move {
+                let state = if wait {
+                    deployer.settled(&stack_name, Review::Settled, None).await
+                } else {
+                    deployer.describe(&stack_name).await
+                };
+                (name, state)
+            });
+        }
+        let mut live: BTreeMap<StackName, Option<StackState>> = BTreeMap::new();
+        while let Some(joined) = reads.join_next().await {
+            let (name, state) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            live.insert(name, state?);
+        }
+
+        let mut prepared = JoinSet::new();
+        for s in &selected {
+            let stack = artifacts.stack(s.name).ok_or_else(|| Error::UnknownStack(s.name.to_string()))?;
+            let sources = sources(artifacts, s, stack, request, &names, &live)?;
+            let state = live.get(&s.name).cloned().flatten();
+            let (deployer, plan_stack, template, body) =
+                (self.clone(), (*s).clone(), stack.template.clone(), bodies[&s.name].clone());
+            prepared.spawn(async move { deployer.plan_stack(plan_stack, template, body, sources, state).await });
+        }
+        let mut stacks = vec![];
+        let mut failures = vec![];
+        while let Some(joined) = prepared.join_next().await {
+            match joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())) {
+                Ok(s) => stacks.push(s),
+                Err(e) => failures.push(e),
             }
         }
-        Ok(Report { stacks: deployed })
+        if !failures.is_empty() {
+            // Nothing may be left behind by a plan that cannot be shown.
+            let partial = ChangePlan { platform: plan.platform.clone(), stacks };
+            let _ = partial.discard(self).await;
+            return Err(if failures.len() == 1 {
+                failures.remove(0)
+            } else {
+                Error::Failed { deployed: vec![], failures, skipped: vec![] }
+            });
+        }
+        stacks.sort_by_key(|s| plan.stacks.iter().position(|p| p.name == s.stack));
+        Ok(ChangePlan { platform: plan.platform.clone(), stacks })
     }
 
-    /// Where each parameter of `stack` gets its value: a given value, an output of a stack
-    /// deployed in this run, or an output of a stack outside the run, read now from the
-    /// account (`live` caches those). Parameters with a default and no source are left out.
-    async fn sources(
+    /// One stack's part of the plan, from its state in the account.
+    async fn plan_stack(
         &self,
-        artifacts: &Artifacts,
-        plan_stack: &PlanStack,
-        stack: &acme_synth::Stack,
-        request: &Request,
-        selected: &BTreeSet<StackName>,
-        live: &mut BTreeMap<StackName, Option<BTreeMap<String, String>>>,
-    ) -> Result<BTreeMap<String, Source>, Error> {
-        let mut sources = BTreeMap::new();
-        for (parameter, declared) in &stack.template.parameters {
-            if let Some(value) = request.parameters.get(parameter) {
-                sources.insert(parameter.clone(), Source::Value(value.clone()));
-                continue;
+        plan_stack: PlanStack,
+        template: acme_cfn::Template,
+        body: String,
+        sources: BTreeMap<String, Source>,
+        state: Option<StackState>,
+    ) -> Result<StackPlan, Error> {
+        let stack_name = plan_stack.stack_name.clone();
+        let status = state.as_ref().map(|s| s.status.clone());
+        let action = match &state {
+            None => StackAction::Create,
+            Some(s) => self.action_for(&stack_name, s).await?,
+        };
+        let known: Option<BTreeMap<String, String>> = sources
+            .iter()
+            .map(|(p, source)| match source {
+                Source::Value(v) | Source::Output { now: Some(v), .. } => Some((p.clone(), v.clone())),
+                Source::Output { now: None, .. } => None,
+            })
+            .collect();
+        let depends_on: Vec<StackName> = plan_stack
+            .depends_on
+            .iter()
+            .copied()
+            .filter(|d| sources.values().any(|s| matches!(s, Source::Output { stack, .. } if stack == d)))
+            .collect();
+        let mut plan = StackPlan {
+            stack: plan_stack.name,
+            stack_name: stack_name.clone(),
+            status,
+            action,
+            changes: vec![],
+            change_set: None,
+            deferred: None,
+            depends_on,
+            values: BTreeMap::new(),
+            sources,
+            body,
+        };
+        let all_added = || -> Vec<Change> {
+            template
+                .resources
+                .iter()
+                .map(|(id, r)| Change {
+                    action: "Add".into(),
+                    logical_id: id.clone(),
+                    resource_type: r.resource_type.to_owned(),
+                    physical_id: None,
+                    replacement: None,
+                    causes: vec![],
+                    holds_data: false,
+                })
+                .collect()
+        };
+        match (action, known) {
+            (StackAction::Recreate, _) => {
+                plan.changes = all_added();
+                plan.deferred = Some("it is deleted first, then created through a new change set".into());
             }
-            let Some(input) = plan_stack.parameters.iter().find(|i| &i.parameter == parameter) else {
-                if declared.default.is_none() {
-                    return Err(Error::MissingParameter {
-                        stack_name: plan_stack.stack_name.clone(),
-                        parameter: parameter.clone(),
-                    });
+            (_, None) => {
+                let waits: BTreeSet<String> = plan
+                    .sources
+                    .values()
+                    .filter_map(|s| match s {
+                        Source::Output { stack, now: None, .. } => Some(stack.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let waits = waits.into_iter().collect::<Vec<_>>().join(", ");
+                if action == StackAction::Create {
+                    plan.changes = all_added();
+                    plan.deferred = Some(format!("its inputs come from {waits}, deployed first"));
+                } else {
+                    plan.deferred = Some(format!("its inputs come from {waits}; changes are known once it deploys"));
                 }
-                continue;
-            };
-            if selected.contains(&input.stack) {
-                sources.insert(parameter.clone(), Source::Output { stack: input.stack, output: input.output.clone() });
-                continue;
             }
-            let upstream = upstream_name(artifacts, input.stack);
-            if let std::collections::btree_map::Entry::Vacant(entry) = live.entry(input.stack) {
-                let state = match artifacts.plan.stack(input.stack) {
-                    Some(_) => self.describe(&upstream).await?,
-                    None => None,
-                };
-                entry.insert(state.map(|s| s.outputs));
+            (_, Some(values)) => {
+                let prepared = self.prepare(&stack_name, &plan.body, &values).await?;
+                plan.values = values;
+                match prepared {
+                    Prepared::NoChanges => plan.action = StackAction::Unchanged,
+                    Prepared::Ready(mut cs) => {
+                        self.review(&mut cs, &template).await?;
+                        plan.changes = cs.changes.clone();
+                        plan.change_set = Some(cs);
+                    }
+                }
             }
-            let missing = |why: &str| Error::MissingInput {
-                stack_name: plan_stack.stack_name.clone(),
-                parameter: parameter.clone(),
-                upstream: upstream.clone(),
-                output: input.output.clone(),
-                why: why.to_owned(),
-            };
-            let value = match live.get(&input.stack) {
-                Some(Some(outputs)) => outputs.get(&input.output).ok_or_else(|| missing("which has no such output"))?,
-                _ => return Err(missing("which is not deployed")),
-            };
-            sources.insert(parameter.clone(), Source::Value(value.clone()));
         }
-        Ok(sources)
+        guard::mark(&mut plan.changes, Some(&template), None);
+        if let Some(cs) = &mut plan.change_set {
+            cs.changes.clone_from(&plan.changes);
+        }
+        Ok(plan)
+    }
+
+    /// What to do with a stack in the state `state`: every status CloudFormation documents is
+    /// either handled or refused with the way out.
+    async fn action_for(&self, stack_name: &str, state: &StackState) -> Result<StackAction, Error> {
+        match state.status.as_str() {
+            "REVIEW_IN_PROGRESS" => Ok(StackAction::Create),
+            "ROLLBACK_COMPLETE" => Ok(StackAction::Recreate),
+            "CREATE_COMPLETE"
+            | "UPDATE_COMPLETE"
+            | "UPDATE_ROLLBACK_COMPLETE"
+            | "IMPORT_COMPLETE"
+            | "IMPORT_ROLLBACK_COMPLETE" => Ok(StackAction::Update),
+            "UPDATE_ROLLBACK_FAILED" => {
+                let failed: Vec<_> =
+                    self.resources(stack_name).await?.into_iter().filter(|r| r.status.ends_with("_FAILED")).collect();
+                Err(Error::UpdateRollbackFailed {
+                    stack_name: stack_name.to_owned(),
+                    region: self.region.clone(),
+                    failed: failed
+                        .iter()
+                        .map(|r| {
+                            let reason = r.reason.as_deref().unwrap_or("no reason given");
+                            format!("{} ({}): {reason}", r.logical_id, r.resource_type)
+                        })
+                        .collect(),
+                    skip: failed.into_iter().map(|r| r.logical_id).collect(),
+                })
+            }
+            status => match not_updatable(status) {
+                Some(help) => {
+                    Err(Error::NotUpdatable { stack_name: stack_name.to_owned(), status: status.to_owned(), help })
+                }
+                None => Err(Error::UnexpectedState {
+                    stack_name: stack_name.to_owned(),
+                    status: status.to_owned(),
+                    reason: state.reason.clone(),
+                }),
+            },
+        }
+    }
+
+    /// Complete a fresh change set for review: replacements the account did not judge (for
+    /// the stateful types), which resources hold data, which new public zones to watch.
+    pub(crate) async fn review(&self, cs: &mut ChangeSet, template: &acme_cfn::Template) -> Result<(), Error> {
+        let needs_deployed = cs.kind == ChangeSetKind::Update
+            && cs.changes.iter().any(|c| c.action == "Remove" || (c.action == "Modify" && c.replacement.is_none()));
+        let deployed = if needs_deployed { Some(self.deployed_template(&cs.stack_name).await?) } else { None };
+        if let Some(deployed) = &deployed {
+            judge_replacements(&mut cs.changes, deployed, &template.to_value());
+        }
+        guard::mark(&mut cs.changes, Some(template), deployed.as_ref());
+        cs.new_public_zones = cs
+            .changes
+            .iter()
+            .filter(|c| c.action == "Add" && c.resource_type == "AWS::Route53::HostedZone")
+            .filter(|c| template.resources.get(&c.logical_id).is_some_and(|r| r.property("VPCs").is_none()))
+            .map(|c| c.logical_id.clone())
+            .collect();
+        Ok(())
     }
 }
 
-/// The parameter values of a pending stack, now that its upstream stacks have deployed.
-fn values(
-    pending: &Pending,
+/// Where each parameter of `stack` gets its value: a given value, an output of a stack of
+/// this run, or an output of a stack outside the run as it is in the account. Parameters
+/// with a default and no source are left out.
+fn sources(
+    artifacts: &Artifacts,
+    plan_stack: &PlanStack,
+    stack: &acme_synth::Stack,
+    request: &Request,
+    selected: &BTreeSet<StackName>,
+    live: &BTreeMap<StackName, Option<StackState>>,
+) -> Result<BTreeMap<String, Source>, Error> {
+    let mut sources = BTreeMap::new();
+    for (parameter, declared) in &stack.template.parameters {
+        if let Some(value) = request.parameters.get(parameter) {
+            sources.insert(parameter.clone(), Source::Value(value.clone()));
+            continue;
+        }
+        let Some(input) = plan_stack.parameters.iter().find(|i| &i.parameter == parameter) else {
+            if declared.default.is_none() {
+                return Err(Error::MissingParameter {
+                    stack_name: plan_stack.stack_name.clone(),
+                    parameter: parameter.clone(),
+                });
+            }
+            continue;
+        };
+        let upstream = live.get(&input.stack).and_then(Option::as_ref);
+        // A stack that only holds unexecuted change sets has no outputs yet.
+        let now =
+            upstream.filter(|s| s.status != "REVIEW_IN_PROGRESS").and_then(|s| s.outputs.get(&input.output)).cloned();
+        if selected.contains(&input.stack) {
+            sources.insert(parameter.clone(), Source::Output { stack: input.stack, output: input.output.clone(), now });
+            continue;
+        }
+        let upstream_name = artifacts
+            .plan
+            .stack(input.stack)
+            .map_or_else(|| format!("{}-{}", artifacts.plan.platform, input.stack), |s| s.stack_name.clone());
+        let missing = |why: &str| Error::MissingInput {
+            stack_name: plan_stack.stack_name.clone(),
+            parameter: parameter.clone(),
+            upstream: upstream_name.clone(),
+            output: input.output.clone(),
+            why: why.to_owned(),
+        };
+        match (upstream, now) {
+            (_, Some(value)) => {
+                sources.insert(parameter.clone(), Source::Value(value));
+            }
+            (Some(_), None) => return Err(missing("which has no such output")),
+            (None, None) => return Err(missing("which is not deployed")),
+        }
+    }
+    Ok(sources)
+}
+
+/// The parameter values of a stack, now that the stacks it reads from have deployed:
+/// `outputs` holds their outputs.
+pub(crate) fn values(
+    plan: &StackPlan,
     outputs: &BTreeMap<StackName, BTreeMap<String, String>>,
-    plan: &acme_synth::Plan,
+    synth: &acme_synth::Plan,
 ) -> Result<BTreeMap<String, String>, Error> {
-    pending
-        .parameters
+    plan.sources
         .iter()
         .map(|(parameter, source)| match source {
             Source::Value(v) => Ok((parameter.clone(), v.clone())),
-            Source::Output { stack, output } => {
-                outputs.get(stack).and_then(|o| o.get(output)).map(|v| (parameter.clone(), v.clone())).ok_or_else(
-                    || Error::MissingInput {
-                        stack_name: pending.plan.stack_name.clone(),
-                        parameter: parameter.clone(),
-                        upstream: plan.stack(*stack).map_or_else(|| stack.to_string(), |s| s.stack_name.clone()),
-                        output: output.clone(),
-                        why: "which deployed without it".into(),
-                    },
-                )
-            }
+            Source::Output { stack, output, now } => outputs
+                .get(stack)
+                .and_then(|o| o.get(output))
+                .or(now.as_ref().filter(|_| !outputs.contains_key(stack)))
+                .map(|v| (parameter.clone(), v.clone()))
+                .ok_or_else(|| Error::MissingInput {
+                    stack_name: plan.stack_name.clone(),
+                    parameter: parameter.clone(),
+                    upstream: synth.stack(*stack).map_or_else(|| stack.to_string(), |s| s.stack_name.clone()),
+                    output: output.clone(),
+                    why: "which deployed without it".into(),
+                }),
         })
         .collect()
-}
-
-fn upstream_name(artifacts: &Artifacts, stack: StackName) -> String {
-    artifacts.plan.stack(stack).map_or_else(|| format!("{}-{stack}", artifacts.plan.platform), |s| s.stack_name.clone())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pending<'a>(plan: &'a PlanStack, parameters: &[(&str, Source)]) -> Pending<'a> {
-        Pending {
-            plan,
-            body: String::new(),
-            parameters: parameters.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-        }
-    }
 
     /// A deployer whose every AWS call would fail: these tests must not make one.
     fn offline_deployer() -> Deployer {
@@ -231,41 +478,72 @@ mod tests {
         let deployer = offline_deployer();
 
         let only_data = Request { only: Some(BTreeSet::from([StackName::Data])), ..Default::default() };
-        let err = deployer.deploy(&artifacts, &only_data).await.expect_err("no data stack without a database");
+        let err = deployer.plan(&artifacts, &only_data).await.expect_err("no data stack without a database");
         assert!(matches!(err, Error::UnknownStack(ref s) if s == "data"), "{err}");
 
         let typo = Request {
             only: Some(BTreeSet::from([StackName::Keys])),
             parameters: BTreeMap::from([("VpcID".to_owned(), "vpc-1".to_owned())]),
         };
-        let err = deployer.deploy(&artifacts, &typo).await.expect_err("keys takes no VpcID");
+        let err = deployer.plan(&artifacts, &typo).await.expect_err("keys takes no VpcID");
         assert!(matches!(err, Error::UnusedParameter(ref p) if p == "VpcID"), "{err}");
+    }
+
+    fn edge_plan(artifacts: &Artifacts, sources: &[(&str, Source)]) -> StackPlan {
+        StackPlan {
+            stack: StackName::Edge,
+            stack_name: "acme-edge".into(),
+            status: None,
+            action: StackAction::Create,
+            changes: vec![],
+            change_set: None,
+            deferred: None,
+            depends_on: artifacts.plan.stack(StackName::Edge).map(|s| s.depends_on.clone()).unwrap_or_default(),
+            values: BTreeMap::new(),
+            sources: sources.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+            body: String::new(),
+        }
     }
 
     #[test]
     fn outputs_of_this_run_fill_parameters_and_a_missing_one_names_its_stack() {
         let artifacts = acme_synth::synthesize(&acme_spec::fixture::acme());
-        let plan = &artifacts.plan;
-        let edge = plan.stack(StackName::Edge).expect("edge in plan");
-        let p = pending(
-            edge,
+        let p = edge_plan(
+            &artifacts,
             &[
-                ("VpcId", Source::Output { stack: StackName::Network, output: "VpcId".into() }),
+                ("VpcId", Source::Output { stack: StackName::Network, output: "VpcId".into(), now: None }),
                 ("ClusterSecurityGroupId", Source::Value("sg-123".into())),
             ],
         );
         let mut outputs = BTreeMap::new();
         outputs.insert(StackName::Network, BTreeMap::from([("VpcId".to_owned(), "vpc-1".to_owned())]));
-        let values = values(&p, &outputs, plan).expect("all there");
+        let values = values(&p, &outputs, &artifacts.plan).expect("all there");
         assert_eq!(values["VpcId"], "vpc-1");
         assert_eq!(values["ClusterSecurityGroupId"], "sg-123");
 
-        outputs.clear();
-        let err = super::values(&p, &outputs, plan).expect_err("network has no outputs");
+        outputs.insert(StackName::Network, BTreeMap::new());
+        let err = super::values(&p, &outputs, &artifacts.plan).expect_err("network has no outputs");
         assert_eq!(
             err.to_string(),
             "acme-edge: parameter VpcId takes output VpcId of the acme-network stack, which deployed without it\n\
              help: deploy acme-network first, or give VpcId a value"
         );
+    }
+
+    #[test]
+    fn an_upstream_output_that_moved_is_taken_as_it_is_now() {
+        let artifacts = acme_synth::synthesize(&acme_spec::fixture::acme());
+        let p = edge_plan(
+            &artifacts,
+            &[(
+                "VpcId",
+                Source::Output { stack: StackName::Network, output: "VpcId".into(), now: Some("vpc-old".into()) },
+            )],
+        );
+        // Not deployed in this run (yet): the value in the account holds.
+        assert_eq!(values(&p, &BTreeMap::new(), &artifacts.plan).expect("known")["VpcId"], "vpc-old");
+        let outputs =
+            BTreeMap::from([(StackName::Network, BTreeMap::from([("VpcId".to_owned(), "vpc-new".to_owned())]))]);
+        assert_eq!(values(&p, &outputs, &artifacts.plan).expect("known")["VpcId"], "vpc-new");
     }
 }

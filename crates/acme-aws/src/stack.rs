@@ -6,28 +6,36 @@
 //! [`Deployer::deploy_stack`] does both.
 
 use crate::Error;
+use crate::changes::{Cause, Change, Judge};
 use crate::error::{is_missing_stack, means_no_changes};
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, StackStatus};
-use std::collections::BTreeMap;
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, ResourceChange, StackStatus, TemplateStage,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
-/// Deploys stacks through change sets. Cheap to clone: clones share the SDK client.
+/// Deploys stacks through change sets. Cheap to clone: clones share the SDK clients.
 #[derive(Clone)]
 pub struct Deployer {
     pub(crate) cfn: Client,
-    backoff: Backoff,
+    pub(crate) route53: aws_sdk_route53::Client,
+    /// The Region the clients talk to, for the commands acmectl suggests.
+    pub(crate) region: String,
+    pub(crate) backoff: Backoff,
     progress: Option<Progress>,
 }
 
 /// Where [`Event`]s go.
 type Progress = Arc<dyn Fn(&Event) + Send + Sync>;
 
-/// How to poll CloudFormation while a change set is created or a stack changes: first
-/// after `first`, then doubling up to `max` between polls, giving up after `timeout`.
+/// How to poll CloudFormation while a change set is created or a stack changes: the first
+/// poll at once, then after `first`, doubling up to `max` between polls, giving up after
+/// `timeout`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backoff {
     pub first: Duration,
@@ -36,20 +44,37 @@ pub struct Backoff {
 }
 
 impl Default for Backoff {
-    /// Change sets take seconds; a Multi-AZ database takes most of an hour to create.
+    /// Change sets take seconds; a Multi-AZ database takes most of an hour to create. Ten
+    /// seconds between polls keeps eleven stacks' polling well under CloudFormation's API
+    /// rate, and progress fresh.
     fn default() -> Self {
-        Backoff { first: Duration::from_secs(2), max: Duration::from_secs(20), timeout: Duration::from_secs(3 * 3600) }
+        Backoff { first: Duration::from_secs(1), max: Duration::from_secs(10), timeout: Duration::from_secs(3 * 3600) }
     }
 }
 
-/// Something that happened during a deploy, for live progress.
+/// Something that happened during a deploy or destroy, for live progress.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
+    /// Another operation on the stack is in progress (an earlier run, the console): waiting.
+    Waiting {
+        stack_name: String,
+        status: String,
+    },
+    /// A change set is being created.
+    Planning {
+        stack_name: String,
+    },
     /// A change set is ready and about to run.
     ChangeSet {
         stack_name: String,
         change_set: String,
+        changes: Vec<Change>,
+    },
+    /// Upstream outputs changed since the plan, so the change set was made again.
+    Replanned {
+        stack_name: String,
+        parameters: Vec<String>,
         changes: Vec<Change>,
     },
     /// The stack is up to date: nothing to run.
@@ -61,7 +86,45 @@ pub enum Event {
         stack_name: String,
         status: String,
     },
+    /// A resource event of the running operation (`DescribeStackEvents`).
+    Resource {
+        stack_name: String,
+        logical_id: String,
+        resource_type: String,
+        status: String,
+        reason: Option<String>,
+    },
+    /// A public hosted zone was just created: delegate the domain to these name servers, or
+    /// its certificates are never issued.
+    NameServers {
+        stack_name: String,
+        zone_id: String,
+        domain: String,
+        name_servers: Vec<String>,
+    },
+    /// The stack's creation had failed and rolled back; it is deleted to be created again.
+    Recreating {
+        stack_name: String,
+        status: String,
+    },
     Deployed(Deployed),
+    /// The stack's deploy or deletion failed; the error follows.
+    Failed {
+        stack_name: String,
+        reason: String,
+    },
+    /// Not started: a stack it depends on failed.
+    Skipped {
+        stack_name: String,
+        reason: String,
+    },
+    /// Deletion started (destroy).
+    Deleting {
+        stack_name: String,
+    },
+    Deleted {
+        stack_name: String,
+    },
 }
 
 /// A stack as CloudFormation reports it.
@@ -72,10 +135,12 @@ pub struct StackState {
     pub reason: Option<String>,
     /// Output name → value.
     pub outputs: BTreeMap<String, String>,
+    /// Parameter name → value the stack was last deployed with.
+    pub parameters: BTreeMap<String, String>,
 }
 
 impl StackState {
-    fn in_progress(&self) -> bool {
+    pub fn in_progress(&self) -> bool {
         self.status.ends_with("_IN_PROGRESS")
     }
 }
@@ -94,25 +159,9 @@ pub struct ChangeSet {
     pub name: String,
     pub kind: ChangeSetKind,
     pub changes: Vec<Change>,
-}
-
-/// One resource change of a change set.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
-    /// `Add`, `Modify`, `Remove`, `Import` or `Dynamic`.
-    pub action: String,
-    pub logical_id: String,
-    pub resource_type: String,
-    /// For `Modify`: `True`, `False` or `Conditional` (replaced if a dynamic value changed).
-    pub replacement: Option<String>,
-}
-
-impl Change {
-    /// Whether the change may delete the resource: a removal, or a replacement that may
-    /// happen. What the data-loss guard looks at for stateful resources.
-    pub fn may_destroy(&self) -> bool {
-        self.action == "Remove" || matches!(self.replacement.as_deref(), Some("True" | "Conditional"))
-    }
+    /// Public hosted zones this change set creates (logical ids): their name servers are
+    /// reported as soon as they exist.
+    pub new_public_zones: Vec<String>,
 }
 
 /// What [`Deployer::prepare`] found.
@@ -128,6 +177,8 @@ pub enum Prepared {
 pub enum Outcome {
     Created,
     Updated,
+    /// Deleted after a failed creation, and created again.
+    Recreated,
     Unchanged,
 }
 
@@ -143,9 +194,25 @@ pub struct Deployed {
     pub outputs: BTreeMap<String, String>,
 }
 
+/// A resource of a deployed stack (`DescribeStackResources`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackResource {
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
 impl Deployer {
     pub fn new(sdk: &SdkConfig) -> Self {
-        Deployer { cfn: Client::new(sdk), backoff: Backoff::default(), progress: None }
+        Deployer {
+            cfn: Client::new(sdk),
+            route53: aws_sdk_route53::Client::new(sdk),
+            region: sdk.region().map(|r| r.as_ref().to_owned()).unwrap_or_default(),
+            backoff: Backoff::default(),
+            progress: None,
+        }
     }
 
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
@@ -159,7 +226,7 @@ impl Deployer {
         self
     }
 
-    fn emit(&self, event: Event) {
+    pub(crate) fn emit(&self, event: Event) {
         if let Some(progress) = &self.progress {
             progress(&event);
         }
@@ -173,7 +240,13 @@ impl Deployer {
         template_body: &str,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Deployed, Error> {
-        let deployed = match self.prepare(stack_name, template_body, parameters).await? {
+        let prepared = self.prepare(stack_name, template_body, parameters).await?;
+        self.run_prepared(stack_name, prepared).await
+    }
+
+    /// Execute what [`Deployer::prepare`] found (nothing, for no changes) and report it.
+    pub(crate) async fn run_prepared(&self, stack_name: &str, prepared: Prepared) -> Result<Deployed, Error> {
+        let deployed = match prepared {
             Prepared::NoChanges => {
                 self.emit(Event::Unchanged { stack_name: stack_name.to_owned() });
                 let state = self.describe(stack_name).await?;
@@ -224,6 +297,13 @@ impl Deployer {
                 .iter()
                 .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value().unwrap_or_default().to_owned())))
                 .collect(),
+            parameters: s
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((p.parameter_key()?.to_owned(), p.parameter_value().unwrap_or_default().to_owned()))
+                })
+                .collect(),
         }))
     }
 
@@ -236,7 +316,7 @@ impl Deployer {
         template_body: &str,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Prepared, Error> {
-        let kind = match self.settled(stack_name, Review::Settled).await? {
+        let kind = match self.settled(stack_name, Review::Settled, None).await? {
             None => ChangeSetKind::Create,
             // A stack whose first change set was never executed is created by a new one.
             Some(s) if s.status == "REVIEW_IN_PROGRESS" => ChangeSetKind::Create,
@@ -247,6 +327,7 @@ impl Deployer {
                 ChangeSetKind::Update
             }
         };
+        self.emit(Event::Planning { stack_name: stack_name.to_owned() });
         let name = change_set_name();
         let created = self
             .cfn
@@ -269,7 +350,6 @@ impl Deployer {
             .send()
             .await;
         if let Err(e) = created {
-            use aws_sdk_cloudformation::error::ProvideErrorMetadata;
             if e.message().is_some_and(means_no_changes) {
                 return Ok(Prepared::NoChanges);
             }
@@ -292,12 +372,7 @@ impl Deployer {
             let status = out.status().map(ChangeSetStatus::as_str).unwrap_or("UNKNOWN").to_owned();
             match out.status() {
                 Some(ChangeSetStatus::CreateComplete) => {
-                    changes.extend(out.changes().iter().filter_map(|c| c.resource_change()).map(|r| Change {
-                        action: r.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
-                        logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
-                        resource_type: r.resource_type().unwrap_or_default().to_owned(),
-                        replacement: r.replacement().map(Replacement::as_str).map(str::to_owned),
-                    }));
+                    changes.extend(out.changes().iter().filter_map(|c| c.resource_change()).map(change));
                     token = out.next_token().map(str::to_owned);
                     if token.is_none() {
                         return Ok(Prepared::Ready(ChangeSet {
@@ -305,19 +380,14 @@ impl Deployer {
                             name,
                             kind,
                             changes,
+                            new_public_zones: vec![],
                         }));
                     }
                 }
                 Some(ChangeSetStatus::Failed) => {
                     let reason = out.status_reason().unwrap_or("no reason given").to_owned();
                     if means_no_changes(&reason) {
-                        self.cfn
-                            .delete_change_set()
-                            .stack_name(stack_name)
-                            .change_set_name(&name)
-                            .send()
-                            .await
-                            .map_err(|e| Error::aws(stack_name, "DeleteChangeSet", e))?;
+                        self.discard_change_set(stack_name, &name).await?;
                         return Ok(Prepared::NoChanges);
                     }
                     // Left in place, so it can be looked at in the console.
@@ -340,11 +410,46 @@ impl Deployer {
         }
     }
 
+    /// Delete a change set that will not run.
+    pub async fn discard_change_set(&self, stack_name: &str, change_set: &str) -> Result<(), Error> {
+        self.cfn
+            .delete_change_set()
+            .stack_name(stack_name)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|e| Error::aws(stack_name, "DeleteChangeSet", e))?;
+        Ok(())
+    }
+
+    /// Throw away a change set that will not run. A `CREATE` change set made the stack (in
+    /// `REVIEW_IN_PROGRESS`, holding nothing); that empty stack goes with it.
+    pub async fn discard(&self, change_set: &ChangeSet) -> Result<(), Error> {
+        match change_set.kind {
+            ChangeSetKind::Update => self.discard_change_set(&change_set.stack_name, &change_set.name).await,
+            ChangeSetKind::Create => {
+                let stack_name = change_set.stack_name.as_str();
+                match self.describe(stack_name).await? {
+                    Some(s) if s.status == "REVIEW_IN_PROGRESS" => self
+                        .cfn
+                        .delete_stack()
+                        .stack_name(stack_name)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| Error::aws(stack_name, "DeleteStack", e)),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
     /// Execute a ready change set and wait for the stack to settle. Anything but
     /// `CREATE_COMPLETE` / `UPDATE_COMPLETE` is an error that carries the first failure
     /// CloudFormation reported for this execution.
     pub async fn execute(&self, change_set: &ChangeSet) -> Result<StackState, Error> {
         let stack_name = change_set.stack_name.as_str();
+        let started = aws_smithy_types::DateTime::from(SystemTime::now());
         self.cfn
             .execute_change_set()
             .stack_name(stack_name)
@@ -354,14 +459,21 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws(stack_name, "ExecuteChangeSet", e))?;
+        let mut watch = Watch {
+            token: change_set.name.clone(),
+            since: started,
+            seen: BTreeSet::new(),
+            zones: change_set.new_public_zones.clone(),
+        };
         // Execution starts asynchronously: a new stack stays in REVIEW_IN_PROGRESS for a moment
         // after ExecuteChangeSet returns, so here that status means "not started yet".
-        let state = self.settled(stack_name, Review::Pending).await?.ok_or_else(|| Error::StackFailed {
-            stack_name: stack_name.to_owned(),
-            change_set: change_set.name.clone(),
-            status: "DELETE_COMPLETE".into(),
-            reason: "the stack is gone".into(),
-        })?;
+        let state =
+            self.settled(stack_name, Review::Pending, Some(&mut watch)).await?.ok_or_else(|| Error::StackFailed {
+                stack_name: stack_name.to_owned(),
+                change_set: change_set.name.clone(),
+                status: "DELETE_COMPLETE".into(),
+                reason: "the stack is gone".into(),
+            })?;
         let expected = match change_set.kind {
             ChangeSetKind::Create => "CREATE_COMPLETE",
             ChangeSetKind::Update => "UPDATE_COMPLETE",
@@ -369,7 +481,7 @@ impl Deployer {
         if state.status == expected {
             return Ok(state);
         }
-        let reason = match self.first_failure(stack_name, &change_set.name).await {
+        let reason = match self.first_failure(stack_name, Some(&change_set.name)).await {
             Some(reason) => reason,
             None => state.reason.clone().unwrap_or_else(|| "no reason given".into()),
         };
@@ -381,17 +493,114 @@ impl Deployer {
         })
     }
 
+    /// Delete the stack and wait until it is gone. Resources with a `Retain` deletion policy
+    /// stay in the account. A stack that is not there is fine.
+    pub async fn delete_stack(&self, stack_name: &str) -> Result<(), Error> {
+        let Some(state) = self.settled(stack_name, Review::Settled, None).await? else { return Ok(()) };
+        let token = format!("acmectl-delete-{}", millis());
+        self.emit(Event::Deleting { stack_name: stack_name.to_owned() });
+        self.cfn
+            .delete_stack()
+            .stack_name(&state.stack_id)
+            .client_request_token(&token)
+            .send()
+            .await
+            .map_err(|e| Error::aws(stack_name, "DeleteStack", e))?;
+        let mut wait = Wait::new(self.backoff);
+        let mut last = String::new();
+        loop {
+            // By id: a deleted stack is found by id only (as DELETE_COMPLETE).
+            let state = self.describe(&state.stack_id).await?;
+            let status = state.as_ref().map_or("DELETE_COMPLETE", |s| s.status.as_str()).to_owned();
+            if status != last {
+                self.emit(Event::Status { stack_name: stack_name.to_owned(), status: status.clone() });
+                last.clone_from(&status);
+            }
+            match status.as_str() {
+                "DELETE_COMPLETE" => {
+                    self.emit(Event::Deleted { stack_name: stack_name.to_owned() });
+                    return Ok(());
+                }
+                "DELETE_IN_PROGRESS" => {}
+                _ if status.ends_with("_IN_PROGRESS") => {}
+                _ => {
+                    let reason = self.first_failure(stack_name, Some(&token)).await;
+                    let reason =
+                        reason.or_else(|| state.and_then(|s| s.reason)).unwrap_or_else(|| "no reason given".into());
+                    return Err(Error::DeleteFailed { stack_name: stack_name.to_owned(), status, reason });
+                }
+            }
+            wait.pause().await.map_err(|waited| Error::Timeout {
+                stack_name: stack_name.to_owned(),
+                what: "the stack to be deleted",
+                status: status.clone(),
+                waited,
+            })?;
+        }
+    }
+
+    /// The template the stack runs now, as JSON (`GetTemplate`, YAML bodies parsed).
+    pub async fn deployed_template(&self, stack_name: &str) -> Result<serde_json::Value, Error> {
+        let out = self
+            .cfn
+            .get_template()
+            .stack_name(stack_name)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| Error::aws(stack_name, "GetTemplate", e))?;
+        let body = out.template_body().unwrap_or_default();
+        serde_json::from_str(body).or_else(|_| serde_saphyr::from_str::<serde_json::Value>(body)).map_err(|e| {
+            Error::Unreadable { stack_name: stack_name.to_owned(), what: "its template", reason: e.to_string() }
+        })
+    }
+
+    /// The stack's resources with their ids and states.
+    pub async fn resources(&self, stack_name: &str) -> Result<Vec<StackResource>, Error> {
+        let out = self
+            .cfn
+            .describe_stack_resources()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| Error::aws(stack_name, "DescribeStackResources", e))?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .map(|r| StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+                physical_id: r.physical_resource_id().filter(|id| !id.is_empty()).map(str::to_owned),
+                resource_type: r.resource_type().unwrap_or_default().to_owned(),
+                status: r.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                reason: r.resource_status_reason().map(str::to_owned),
+            })
+            .collect())
+    }
+
     /// Wait until the stack is in no `*_IN_PROGRESS` status; `None` if it does not exist.
     /// `review` says whether `REVIEW_IN_PROGRESS` (created by a change set, never executed)
-    /// counts as settled.
-    async fn settled(&self, stack_name: &str, review: Review) -> Result<Option<StackState>, Error> {
+    /// counts as settled. With `watch`, resource events and new zones are reported meanwhile.
+    pub(crate) async fn settled(
+        &self,
+        stack_name: &str,
+        review: Review,
+        mut watch: Option<&mut Watch>,
+    ) -> Result<Option<StackState>, Error> {
         let mut wait = Wait::new(self.backoff);
         let mut last_status = String::new();
         loop {
             let Some(state) = self.describe(stack_name).await? else { return Ok(None) };
             if state.status != last_status {
+                if watch.is_none() && state.in_progress() && state.status != "REVIEW_IN_PROGRESS" {
+                    self.emit(Event::Waiting { stack_name: stack_name.to_owned(), status: state.status.clone() });
+                } else {
+                    self.emit(Event::Status { stack_name: stack_name.to_owned(), status: state.status.clone() });
+                }
                 last_status.clone_from(&state.status);
-                self.emit(Event::Status { stack_name: stack_name.to_owned(), status: state.status.clone() });
+            }
+            if let Some(watch) = watch.as_deref_mut() {
+                self.report_events(stack_name, watch).await;
+                self.report_zones(stack_name, watch).await;
             }
             if !state.in_progress() || (review == Review::Settled && state.status == "REVIEW_IN_PROGRESS") {
                 return Ok(Some(state));
@@ -405,17 +614,77 @@ impl Deployer {
         }
     }
 
-    /// The earliest resource failure of the execution stamped `token`, as
+    /// Report the resource events of this execution not reported yet, oldest first. Best
+    /// effort: progress must not fail a deploy.
+    async fn report_events(&self, stack_name: &str, watch: &mut Watch) {
+        let Ok(out) = self.cfn.describe_stack_events().stack_name(stack_name).send().await else { return };
+        for e in out.stack_events().iter().rev() {
+            let ours = match e.client_request_token() {
+                Some(token) => token == watch.token,
+                // Emulators stamp no token: take the events since the execution started.
+                None => e.timestamp().is_some_and(|t| t.secs() >= watch.since.secs()),
+            };
+            let Some(id) = e.event_id() else { continue };
+            if !ours || !watch.seen.insert(id.to_owned()) {
+                continue;
+            }
+            let logical_id = e.logical_resource_id().unwrap_or_default();
+            // The stack's own events are reported as its status.
+            if e.resource_type() == Some("AWS::CloudFormation::Stack") {
+                continue;
+            }
+            self.emit(Event::Resource {
+                stack_name: stack_name.to_owned(),
+                logical_id: logical_id.to_owned(),
+                resource_type: e.resource_type().unwrap_or_default().to_owned(),
+                status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_owned),
+            });
+        }
+    }
+
+    /// Report the name servers of each new public zone once it exists. Best effort.
+    async fn report_zones(&self, stack_name: &str, watch: &mut Watch) {
+        let mut pending = vec![];
+        for logical_id in std::mem::take(&mut watch.zones) {
+            let found =
+                self.cfn.describe_stack_resource().stack_name(stack_name).logical_resource_id(&logical_id).send().await;
+            let zone_id = found.ok().and_then(|r| {
+                r.stack_resource_detail()
+                    .and_then(|d| d.physical_resource_id())
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+            });
+            let Some(zone_id) = zone_id else {
+                pending.push(logical_id);
+                continue;
+            };
+            match self.route53.get_hosted_zone().id(&zone_id).send().await {
+                Ok(zone) => {
+                    let name_servers: Vec<String> =
+                        zone.delegation_set().map(|d| d.name_servers().to_vec()).unwrap_or_default();
+                    let domain =
+                        zone.hosted_zone().map(|z| z.name().trim_end_matches('.').to_owned()).unwrap_or_default();
+                    self.emit(Event::NameServers { stack_name: stack_name.to_owned(), zone_id, domain, name_servers });
+                }
+                Err(_) => pending.push(logical_id),
+            }
+        }
+        watch.zones = pending;
+    }
+
+    /// The earliest resource failure of the operation stamped `token` (any, without one), as
     /// `LogicalId (Type): reason`. Best effort: `None` when the events say nothing (some
     /// emulators record stack-level events only) or cannot be read.
-    async fn first_failure(&self, stack_name: &str, token: &str) -> Option<String> {
+    pub(crate) async fn first_failure(&self, stack_name: &str, token: Option<&str>) -> Option<String> {
         let out = self.cfn.describe_stack_events().stack_name(stack_name).send().await.ok()?;
         // Events come newest first; oldest first, the first failure is the one that started it.
         out.stack_events()
             .iter()
             .rev()
-            .filter(|e| e.client_request_token() == Some(token))
+            .filter(|e| token.is_none() || e.client_request_token() == token)
             .filter(|e| e.resource_status().is_some_and(|s| s.as_str().ends_with("_FAILED")))
+            .filter(|e| e.resource_type() != Some("AWS::CloudFormation::Stack"))
             .filter_map(|e| {
                 let reason = e.resource_status_reason()?;
                 let id = e.logical_resource_id().unwrap_or("?");
@@ -426,8 +695,45 @@ impl Deployer {
     }
 }
 
+/// What [`Deployer::settled`] reports while a change set runs.
+pub(crate) struct Watch {
+    /// The execution's client request token.
+    token: String,
+    since: aws_smithy_types::DateTime,
+    seen: BTreeSet<String>,
+    /// Logical ids of public zones whose name servers are not reported yet.
+    zones: Vec<String>,
+}
+
+/// One resource change as acmectl reads it.
+fn change(r: &ResourceChange) -> Change {
+    Change {
+        action: r.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+        logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+        resource_type: r.resource_type().unwrap_or_default().to_owned(),
+        physical_id: r.physical_resource_id().filter(|id| !id.is_empty()).map(str::to_owned),
+        replacement: r.replacement().map(Replacement::as_str).map(str::to_owned),
+        causes: r
+            .details()
+            .iter()
+            .map(|d| {
+                let target = d.target();
+                Cause {
+                    attribute: target.and_then(|t| t.attribute()).map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                    property: target.and_then(|t| t.name()).map(str::to_owned),
+                    requires_recreation: target.and_then(|t| t.requires_recreation()).map(|r| r.as_str().to_owned()),
+                    source: d.change_source().map(|s| s.as_str().to_owned()),
+                    causing_entity: d.causing_entity().map(str::to_owned),
+                    judged_by: Judge::Account,
+                }
+            })
+            .collect(),
+        holds_data: false,
+    }
+}
+
 /// Why a stack in `status` cannot take a change set, if it cannot.
-fn not_updatable(status: &str) -> Option<&'static str> {
+pub(crate) fn not_updatable(status: &str) -> Option<&'static str> {
     match status {
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
             Some("its creation failed; delete the stack (resources with a Retain policy stay) and deploy again")
@@ -440,26 +746,29 @@ fn not_updatable(status: &str) -> Option<&'static str> {
     }
 }
 
+fn millis() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
+}
+
 /// Unique per stack and sortable: `acmectl-<unix milliseconds>`.
 fn change_set_name() -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
-    format!("acmectl-{millis}")
+    format!("acmectl-{}", millis())
 }
 
 /// Sleeps between polls with exponential backoff, up to a deadline.
-struct Wait {
+pub(crate) struct Wait {
     backoff: Backoff,
     started: Instant,
     next: Duration,
 }
 
 impl Wait {
-    fn new(backoff: Backoff) -> Self {
+    pub(crate) fn new(backoff: Backoff) -> Self {
         Wait { backoff, started: Instant::now(), next: backoff.first }
     }
 
     /// Sleep before the next poll; `Err(waited)` once the timeout is spent.
-    async fn pause(&mut self) -> Result<(), Duration> {
+    pub(crate) async fn pause(&mut self) -> Result<(), Duration> {
         let waited = self.started.elapsed();
         if waited >= self.backoff.timeout {
             return Err(waited);
@@ -473,7 +782,7 @@ impl Wait {
 
 /// How [`Deployer::settled`] reads `REVIEW_IN_PROGRESS`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Review {
+pub(crate) enum Review {
     /// Before a change set: a stack that only holds unexecuted change sets.
     Settled,
     /// After ExecuteChangeSet: execution has not begun yet.
@@ -483,21 +792,6 @@ enum Review {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn removals_and_possible_replacements_may_destroy() {
-        let change = |action: &str, replacement: Option<&str>| Change {
-            action: action.into(),
-            logical_id: "Database".into(),
-            resource_type: "AWS::RDS::DBInstance".into(),
-            replacement: replacement.map(Into::into),
-        };
-        assert!(change("Remove", None).may_destroy());
-        assert!(change("Modify", Some("True")).may_destroy());
-        assert!(change("Modify", Some("Conditional")).may_destroy());
-        assert!(!change("Modify", Some("False")).may_destroy());
-        assert!(!change("Add", None).may_destroy());
-    }
 
     #[test]
     fn failed_stacks_say_how_to_recover_and_healthy_ones_update() {

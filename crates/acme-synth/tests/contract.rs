@@ -106,14 +106,7 @@ fn only_native_types_and_no_cross_stack_exports() {
 /// DESIGN.md decision 3: nothing stateful is lost by accident.
 #[test]
 fn stateful_resources_are_retained_or_snapshotted() {
-    const STATEFUL: &[&str] = &[
-        "AWS::RDS::DBInstance",
-        "AWS::KMS::Key",
-        "AWS::S3::Bucket",
-        "AWS::Route53::HostedZone",
-        "AWS::ECR::Repository",
-        "AWS::Backup::BackupVault",
-    ];
+    const STATEFUL: &[&str] = acme_synth::stacks::STATEFUL_TYPES;
     for (variant, p) in variants() {
         let a = synthesize(&p);
         for s in &a.stacks {

@@ -20,6 +20,20 @@ pub mod services;
 #[cfg(test)]
 pub(crate) mod testing;
 
+/// Resource types that hold data or identity a new resource cannot give back (DESIGN.md
+/// decision 3): each carries `DeletionPolicy`/`UpdateReplacePolicy` `Retain` or `Snapshot`
+/// (`tests/contract.rs` holds every stack to it), and a deploy that would replace or remove
+/// one stops unless the user names it (acme-aws's guard). Log groups are not listed: those
+/// with data (audit, flow and query logs) are retained one by one, and the guard reads that.
+pub const STATEFUL_TYPES: &[&str] = &[
+    "AWS::RDS::DBInstance",
+    "AWS::KMS::Key",
+    "AWS::S3::Bucket",
+    "AWS::Route53::HostedZone",
+    "AWS::ECR::Repository",
+    "AWS::Backup::BackupVault",
+];
+
 /// Every stack of the platform, in dependency order.
 pub fn build_all(p: &Platform) -> Vec<Stack> {
     let mut stacks =
