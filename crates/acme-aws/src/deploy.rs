@@ -55,12 +55,12 @@ impl Stop {
         Stop::new().1
     }
 
-    fn fired(&self) -> bool {
+    pub(crate) fn fired(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Resolves once the stop fires; never, if its handle is gone without firing.
-    async fn wait(&mut self) {
+    pub(crate) async fn wait(&mut self) {
         if self.0.wait_for(|s| *s).await.is_err() {
             std::future::pending::<()>().await;
         }

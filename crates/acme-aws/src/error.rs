@@ -88,6 +88,24 @@ pub enum Error {
     )]
     Interrupted { running: Vec<String>, not_started: Vec<String> },
 
+    #[error(
+        "no AWS credentials: {0}\n\
+         help: acmectl uses the AWS CLI's credential chain: set AWS_PROFILE or pass --profile (after \
+         `aws sso login` for SSO profiles), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a \
+         role is attached"
+    )]
+    NoCredentials(String),
+
+    /// Destroy stopped before deleting anything: these resources refuse deletion.
+    #[error(
+        "destroy would fail on resources with deletion protection; nothing was deleted:{}\n\
+         help: deletion protection is on so that nobody deletes them by accident; if you mean to, turn it off:{}\n\
+         then run acmectl destroy again",
+        protected.iter().map(|p| format!("\n  - {}/{} ({}) {}", p.stack_name, p.logical_id, p.resource_type, p.physical_id)).collect::<String>(),
+        protected.iter().map(|p| format!("\n  {}", p.command)).collect::<String>()
+    )]
+    Protected { protected: Vec<crate::Protection> },
+
     /// The account cannot hold the platform as described (checked before any change).
     #[error("{0}")]
     Preflight(String),

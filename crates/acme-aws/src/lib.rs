@@ -9,20 +9,30 @@
 //! - [`Deployer::deploy_stack`]: one stack through a change set ([`Deployer::prepare`], then
 //!   [`Deployer::execute`]).
 //!
+//! - [`Deployer::teardown`] / [`Deployer::destroy`]: the platform's stacks deleted in
+//!   reverse order, retained resources listed, deletion protection checked first.
+//! - [`status`], [`preflight`], [`images`]: reading the platform's health, the account and
+//!   Region before a change, image digests.
+//!
 //! Templates travel inline (`TemplateBody`), so each must fit in [`TEMPLATE_BODY_LIMIT`]
 //! bytes; see [`template_body`].
 
 mod changes;
 pub mod config;
 mod deploy;
+mod destroy;
 mod error;
 pub mod guard;
+pub mod images;
 mod plan;
+pub mod preflight;
 mod stack;
+pub mod status;
 mod template;
 
 pub use changes::{Cause, Change, IMMUTABLE, Judge, judge_replacements};
 pub use deploy::{Report, Stop, StopHandle};
+pub use destroy::{Doomed, Kept, Protection, Teardown};
 pub use error::Error;
 pub use guard::{Allowances, Danger};
 pub use plan::{ChangePlan, Request, StackAction, StackPlan};

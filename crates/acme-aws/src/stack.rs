@@ -328,7 +328,7 @@ impl Deployer {
             }
         };
         self.emit(Event::Planning { stack_name: stack_name.to_owned() });
-        let name = change_set_name();
+        let name = change_set_name(stack_name);
         let created = self
             .cfn
             .create_change_set()
@@ -591,10 +591,11 @@ impl Deployer {
         loop {
             let Some(state) = self.describe(stack_name).await? else { return Ok(None) };
             if state.status != last_status {
-                if watch.is_none() && state.in_progress() && state.status != "REVIEW_IN_PROGRESS" {
-                    self.emit(Event::Waiting { stack_name: stack_name.to_owned(), status: state.status.clone() });
-                } else {
+                // Before a change set, only a busy stack is news; while one runs, every status is.
+                if watch.is_some() {
                     self.emit(Event::Status { stack_name: stack_name.to_owned(), status: state.status.clone() });
+                } else if state.in_progress() && state.status != "REVIEW_IN_PROGRESS" {
+                    self.emit(Event::Waiting { stack_name: stack_name.to_owned(), status: state.status.clone() });
                 }
                 last_status.clone_from(&state.status);
             }
@@ -750,9 +751,11 @@ fn millis() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
 }
 
-/// Unique per stack and sortable: `acmectl-<unix milliseconds>`.
-fn change_set_name() -> String {
-    format!("acmectl-{}", millis())
+/// `acmectl-<unix milliseconds>-<stack>`: unique even where change sets of parallel stacks
+/// share a millisecond and a service looks them up by name alone (emulators do).
+fn change_set_name(stack_name: &str) -> String {
+    let name = format!("acmectl-{}-{stack_name}", millis());
+    name.chars().take(128).collect()
 }
 
 /// Sleeps between polls with exponential backoff, up to a deadline.

@@ -30,6 +30,18 @@ pub enum Command {
     Synth(SynthArgs),
     /// Print the JSON Schema of acme.yaml, for editors.
     Schema,
+    /// Show what a deploy would change, stack by stack, through CloudFormation change sets
+    /// (made, read and deleted; nothing is executed). Exit 0: no changes, 1: changes.
+    Plan(PlanArgs),
+    /// Plan, stop if data would be destroyed, confirm, then run the change sets in
+    /// dependency order (independent stacks in parallel) with live progress.
+    Deploy(DeployArgs),
+    /// Delete the platform's stacks in reverse dependency order; retained resources
+    /// (keys, buckets, zone, repositories, database snapshot) stay and are listed.
+    Destroy(DestroyArgs),
+    /// Every stack's state and drift, alarms in ALARM, and target health per service.
+    /// Exit 1 when something needs attention.
+    Status(StatusArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,4 +52,80 @@ pub struct SynthArgs {
     /// Output folder; replaced whole, and only when synthesis succeeds.
     #[arg(short = 'o', long = "out", default_value = "out")]
     pub out: PathBuf,
+}
+
+/// How to reach AWS: the AWS CLI's conventions.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Region; default: AWS_REGION, then AWS_DEFAULT_REGION, then the region in acme.yaml.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile of ~/.aws/config; default: AWS_PROFILE, then the standard chain.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "acme.yaml")]
+    pub file: PathBuf,
+    /// Only these stacks (repeatable): keys, network, dns, ci, cluster, registry, data, edge,
+    /// services, observability, backup. The others' outputs are read from the account.
+    #[arg(long = "stack", value_name = "STACK")]
+    pub stacks: Vec<String>,
+    /// Give a stack parameter a value instead of the upstream stack's output (repeatable):
+    /// pins a value, or stands in for a stack that cannot be deployed here.
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    pub parameters: Vec<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Let the deploy replace or remove this resource holding data (repeatable):
+    /// <stack>/<LogicalId>, as the refusal names it, e.g. data/Database.
+    #[arg(long = "allow-replace", value_name = "STACK/LOGICAL_ID")]
+    pub allow_replace: Vec<String>,
+    /// Do not ask for confirmation (CI). Without a terminal, --yes is required.
+    #[arg(long)]
+    pub yes: bool,
+    /// The image tag a service runs (repeatable): NAME=TAG, resolved to its digest in the
+    /// service's ECR repository. Services not named keep the image they run.
+    #[arg(long = "image", value_name = "NAME=TAG")]
+    pub images: Vec<String>,
+    /// Deploy only this service's Kubernetes objects (CI: --service NAME --image NAME=TAG);
+    /// the stacks are not touched.
+    #[arg(long)]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "acme.yaml")]
+    pub file: PathBuf,
+    /// Do not ask for the platform's name. Without a terminal, --yes is required.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "acme.yaml")]
+    pub file: PathBuf,
+    /// Skip drift detection (it takes tens of seconds per stack on AWS).
+    #[arg(long)]
+    pub no_drift: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }

@@ -6,15 +6,20 @@ use std::process::ExitCode;
 
 pub const HELP: &str = "\
 Exit codes:
-  0  success
-  1  findings or changes (check, plan)
-  2  invalid input: acme.yaml or arguments
-  3  local failure: reading or writing files
-  4  AWS or Kubernetes failure";
+  0    success; plan: no changes
+  1    findings or changes (check, plan); status: something needs attention
+  2    invalid input: acme.yaml or arguments (also: no terminal to confirm on and no --yes)
+  3    local failure: reading or writing files
+  4    AWS or Kubernetes failure (credentials, endpoint, a stack that failed or is stuck)
+  5    refused: the deploy would destroy data (see --allow-replace), deletion protection
+       is on (destroy), or the confirmation was declined
+  130  interrupted (Ctrl-C); running stacks go on in CloudFormation, run again to carry on";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     Ok = 0,
+    /// Changes (plan), findings (check), attention needed (status).
+    Changes = 1,
 }
 
 impl From<Code> for ExitCode {
@@ -29,6 +34,12 @@ pub enum Failure {
     Input(miette::Report),
     /// The local file system refused.
     Local(miette::Report),
+    /// AWS (or Kubernetes) failed or refused; the message carries the whole cause chain.
+    Aws(miette::Report),
+    /// acmectl refused to go on: data would be destroyed, protection is on, or the user said no.
+    Refused(miette::Report),
+    /// Ctrl-C.
+    Interrupted(miette::Report),
 }
 
 impl Failure {
@@ -38,12 +49,41 @@ impl Failure {
         let (report, code, kind) = match self {
             Failure::Input(r) => (r, 2, "invalid_input"),
             Failure::Local(r) => (r, 3, "local"),
+            Failure::Aws(r) => (r, 4, "aws"),
+            Failure::Refused(r) => (r, 5, "refused"),
+            Failure::Interrupted(r) => (r, 130, "interrupted"),
         };
         match format {
-            OutputFormat::Text => eprintln!("{report:?}"),
+            // Input problems point into acme.yaml (miette draws the span); the others are
+            // messages with their causes and a help line, printed as they are, unwrapped.
+            OutputFormat::Text if code == 2 || code == 3 => eprintln!("{report:?}"),
+            OutputFormat::Text => eprintln!("error: {report}"),
             OutputFormat::Json => println!("{:#}", failure_json(&report, kind)),
         }
         ExitCode::from(code)
+    }
+}
+
+/// An error of the AWS adapter, with the exit code its kind calls for.
+impl From<acme_aws::Error> for Failure {
+    fn from(e: acme_aws::Error) -> Failure {
+        use acme_aws::Error as E;
+        let refused = matches!(e, E::Guarded { .. } | E::Protected { .. });
+        let input = matches!(
+            e,
+            E::UnknownStack(_) | E::UnusedParameter(_) | E::MissingParameter { .. } | E::TemplateTooLarge { .. }
+        );
+        let interrupted = matches!(e, E::Interrupted { .. });
+        let report = miette::Report::msg(e.to_string());
+        if refused {
+            Failure::Refused(report)
+        } else if input {
+            Failure::Input(report)
+        } else if interrupted {
+            Failure::Interrupted(report)
+        } else {
+            Failure::Aws(report)
+        }
     }
 }
 

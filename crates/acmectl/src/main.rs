@@ -4,6 +4,8 @@ mod cli;
 mod commands;
 mod exit;
 mod output;
+mod progress;
+mod render;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -13,6 +15,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Synth(args) => commands::synth::run(&cli.global, args),
         cli::Command::Schema => commands::schema::run(),
+        cli::Command::Plan(args) => commands::plan::run(&cli.global, args),
+        cli::Command::Deploy(args) => commands::deploy::run(&cli.global, args),
+        cli::Command::Destroy(args) => commands::destroy::run(&cli.global, args),
+        cli::Command::Status(args) => commands::status::run(&cli.global, args),
     };
     match result {
         Ok(code) => code.into(),

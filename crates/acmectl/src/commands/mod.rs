@@ -1,4 +1,90 @@
 //! One module per verb: read arguments, call the library, render the result.
 
+pub mod deploy;
+pub mod destroy;
+pub mod plan;
 pub mod schema;
+pub mod status;
 pub mod synth;
+
+use crate::cli::{AwsArgs, PlanArgs};
+use crate::exit::Failure;
+use acme_aws::Request;
+use acme_spec::Platform;
+use acme_synth::{Artifacts, StackName};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// The platform of `file`, synthesized; a platform CloudFormation cannot hold is bad input.
+pub fn load(file: &Path) -> Result<(Platform, Artifacts), Failure> {
+    let platform = acme_spec::load_file(file).map_err(|e| Failure::Input(e.into()))?;
+    let artifacts = acme_synth::synthesize(&platform);
+    let excess = artifacts.quota_excess();
+    if !excess.is_empty() {
+        return Err(Failure::Input(miette::miette!(
+            help = "split the platform in two, or give fewer services their own role or bucket",
+            "{} describes a platform CloudFormation cannot deploy:\n  {}",
+            file.display(),
+            excess.join("\n  ")
+        )));
+    }
+    Ok((platform, artifacts))
+}
+
+/// The async runtime the AWS verbs run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Local(miette::miette!("cannot start the async runtime: {e}")))
+}
+
+/// The SDK configuration: the standard credential chain, `--profile`, `--region` and
+/// `--endpoint-url` as the AWS CLI reads them.
+pub async fn sdk(aws: &AwsArgs, platform: &Platform) -> aws_config::SdkConfig {
+    let options = acme_aws::config::Options {
+        profile: aws.profile.clone(),
+        region: aws.region.clone(),
+        endpoint_url: aws.endpoint_url.clone().filter(|u| !u.trim().is_empty()),
+        credentials: None,
+    };
+    acme_aws::config::load(&options, &platform.region).await
+}
+
+/// `--stack` and `--parameter` as a deploy request.
+pub fn request(artifacts: &Artifacts, args: &PlanArgs) -> Result<Request, Failure> {
+    let mut only = BTreeSet::new();
+    for name in &args.stacks {
+        let Some(stack) = StackName::ALL.iter().find(|s| s.as_str() == name) else {
+            let names: Vec<&str> = artifacts.plan.stacks.iter().map(|s| s.name.as_str()).collect();
+            return Err(Failure::Input(miette::miette!("--stack {name}: no such stack; one of: {}", names.join(", "))));
+        };
+        only.insert(*stack);
+    }
+    let mut parameters = BTreeMap::new();
+    for p in &args.parameters {
+        let Some((name, value)) = p.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+            return Err(Failure::Input(miette::miette!("--parameter {p}: expected NAME=VALUE")));
+        };
+        parameters.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(Request { only: (!only.is_empty()).then_some(only), parameters })
+}
+
+/// Whether a person is at the terminal to answer a question.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Ask on the terminal; the answer, trimmed.
+pub fn ask(question: &str) -> Result<String, Failure> {
+    use std::io::Write;
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Local(miette::miette!("cannot read the answer: {e}")))?;
+    Ok(line.trim().to_owned())
+}

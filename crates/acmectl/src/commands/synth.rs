@@ -4,17 +4,7 @@ use crate::output;
 use serde_json::json;
 
 pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
-    let platform = acme_spec::load_file(&args.file).map_err(|e| Failure::Input(e.into()))?;
-    let artifacts = acme_synth::synthesize(&platform);
-    let excess = artifacts.quota_excess();
-    if !excess.is_empty() {
-        return Err(Failure::Input(miette::miette!(
-            help = "split the platform in two, or give fewer services their own role or bucket",
-            "{} describes a platform CloudFormation cannot deploy:\n  {}",
-            args.file.display(),
-            excess.join("\n  ")
-        )));
-    }
+    let (platform, artifacts) = super::load(&args.file)?;
     let files = artifacts.files();
     output::replace_dir(&args.out, &files).map_err(|e| Failure::Local(miette::Report::msg(e.to_string())))?;
 

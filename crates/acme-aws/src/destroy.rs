@@ -1,0 +1,313 @@
+//! Taking a platform down: every stack of it in the account, in reverse dependency order
+//! (a stack goes once every stack reading its outputs is gone; independent ones in parallel).
+//!
+//! Nothing is lost or forgotten: resources whose template says `DeletionPolicy: Retain` stay
+//! in the account, a `Snapshot` database leaves its final snapshot, and [`Teardown::kept`]
+//! lists every one of them (type, stack and logical id, physical id) from the deployed
+//! templates and `DescribeStackResources`. Deletion protection (database, cluster, load
+//! balancer) is checked first: destroy deletes nothing while a resource would refuse, and
+//! says how to lift the protection, so it never stops halfway.
+
+use crate::stack::Review;
+use crate::{Deployer, Error, Event, StackResource, Stop};
+use acme_synth::{Artifacts, StackName};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use tokio::task::JoinSet;
+
+/// What a destroy would do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Teardown {
+    pub platform: String,
+    /// The platform's stacks that exist, in deletion order.
+    pub stacks: Vec<Doomed>,
+    /// Resources that stay in the account.
+    pub kept: Vec<Kept>,
+    /// Resources whose deletion protection would make the destroy fail.
+    pub protected: Vec<Protection>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Doomed {
+    pub stack: StackName,
+    pub stack_name: String,
+    pub status: String,
+    /// Stacks that read this one's outputs: deleted first.
+    pub read_by: Vec<StackName>,
+}
+
+/// A resource the destroy leaves in the account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kept {
+    pub stack_name: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+    /// `Retain`: the resource stays. `Snapshot`: it is deleted after a final snapshot.
+    pub policy: String,
+}
+
+/// A resource with deletion protection on, and the command that lifts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Protection {
+    pub stack_name: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: String,
+    pub command: String,
+}
+
+impl Deployer {
+    /// What destroying the platform of `artifacts` would do, read from the account.
+    pub async fn teardown(&self, artifacts: &Artifacts, sdk: &aws_config::SdkConfig) -> Result<Teardown, Error> {
+        let platform = &artifacts.plan.platform;
+        let mut stacks = vec![];
+        // Every stack the platform may have, not only those acme.yaml has now: a stack left
+        // from an earlier shape of the file (a database since removed) goes too.
+        for (i, name) in StackName::ALL.iter().enumerate().rev() {
+            let stack_name = acme_synth::stacks::names::stack(platform, *name);
+            let Some(state) = self.describe(&stack_name).await? else { continue };
+            let read_by = match artifacts.plan.stack(*name) {
+                Some(_) => {
+                    artifacts.plan.stacks.iter().filter(|s| s.depends_on.contains(name)).map(|s| s.name).collect()
+                }
+                // Unknown wiring: assume every later stack reads it.
+                None => StackName::ALL[i + 1..].to_vec(),
+            };
+            stacks.push(Doomed { stack: *name, stack_name, status: state.status, read_by });
+        }
+        let mut kept = vec![];
+        let mut protected = vec![];
+        for s in &stacks {
+            if s.status == "REVIEW_IN_PROGRESS" {
+                continue;
+            }
+            let template = self.deployed_template(&s.stack_name).await?;
+            let resources = self.resources(&s.stack_name).await?;
+            kept.extend(kept_resources(&s.stack_name, &template, &resources));
+            for r in &resources {
+                if let Some(p) = protection(sdk, &s.stack_name, r).await? {
+                    protected.push(p);
+                }
+            }
+        }
+        Ok(Teardown { platform: platform.clone(), stacks, kept, protected })
+    }
+
+    /// Delete the stacks of `teardown`. Refuses (deleting nothing) while a resource has
+    /// deletion protection on. Stops starting deletions when `stop` fires.
+    pub async fn destroy(&self, teardown: &Teardown, mut stop: Stop) -> Result<Vec<String>, Error> {
+        if !teardown.protected.is_empty() {
+            return Err(Error::Protected { protected: teardown.protected.clone() });
+        }
+        #[derive(PartialEq)]
+        enum State {
+            Waiting,
+            Running,
+            Gone,
+            Failed,
+        }
+        let mut state: BTreeMap<StackName, State> = teardown.stacks.iter().map(|s| (s.stack, State::Waiting)).collect();
+        let mut deleted = vec![];
+        let mut failures = vec![];
+        let mut skipped = vec![];
+        let mut tasks = JoinSet::new();
+        loop {
+            for s in &teardown.stacks {
+                if state[&s.stack] != State::Waiting {
+                    continue;
+                }
+                let readers: Vec<&State> = s.read_by.iter().filter_map(|r| state.get(r)).collect();
+                if readers.iter().any(|r| **r == State::Failed) {
+                    state.insert(s.stack, State::Failed);
+                    skipped.push(s.stack_name.clone());
+                    self.emit(Event::Skipped {
+                        stack_name: s.stack_name.clone(),
+                        reason: "a stack reading its outputs could not be deleted".into(),
+                    });
+                    continue;
+                }
+                if stop.fired() || !readers.iter().all(|r| **r == State::Gone) {
+                    continue;
+                }
+                state.insert(s.stack, State::Running);
+                let (deployer, name, stack_name) = (self.clone(), s.stack, s.stack_name.clone());
+                tasks.spawn(async move { (name, stack_name.clone(), deployer.delete_stack(&stack_name).await) });
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { continue };
+                    let (name, stack_name, result) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                    match result {
+                        Ok(()) => {
+                            state.insert(name, State::Gone);
+                            deleted.push(stack_name);
+                        }
+                        Err(e) => {
+                            state.insert(name, State::Failed);
+                            self.emit(Event::Failed { stack_name, reason: e.to_string() });
+                            failures.push(e);
+                        }
+                    }
+                }
+                () = stop.wait(), if !stop.fired() => {}
+            }
+            if stop.fired() {
+                let names = |want: State| -> Vec<String> {
+                    teardown.stacks.iter().filter(|s| state[&s.stack] == want).map(|s| s.stack_name.clone()).collect()
+                };
+                tasks.abort_all();
+                return Err(Error::Interrupted { running: names(State::Running), not_started: names(State::Waiting) });
+            }
+        }
+        if failures.is_empty() { Ok(deleted) } else { Err(Error::Failed { deployed: vec![], failures, skipped }) }
+    }
+
+    /// Wait for a stack that is busy, for `destroy` and `status`.
+    pub async fn wait_settled(&self, stack_name: &str) -> Result<Option<crate::StackState>, Error> {
+        self.settled(stack_name, Review::Settled, None).await
+    }
+}
+
+/// The resources of a stack that its deployed template keeps (`DeletionPolicy` `Retain` or
+/// `Snapshot`; an RDS instance without one is snapshotted, CloudFormation's default).
+pub(crate) fn kept_resources(stack_name: &str, template: &Value, resources: &[StackResource]) -> Vec<Kept> {
+    let Some(declared) = template.get("Resources").and_then(Value::as_object) else { return vec![] };
+    declared
+        .iter()
+        .filter_map(|(id, r)| {
+            let resource_type = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+            let policy = match r.get("DeletionPolicy").and_then(Value::as_str) {
+                Some(p @ ("Retain" | "RetainExceptOnCreate" | "Snapshot")) => p,
+                None if resource_type == "AWS::RDS::DBInstance" => "Snapshot",
+                _ => return None,
+            };
+            let live = resources.iter().find(|x| &x.logical_id == id);
+            // A resource the stack never created (or that failed to create) leaves nothing.
+            if live.is_some_and(|x| x.physical_id.is_none()) {
+                return None;
+            }
+            Some(Kept {
+                stack_name: stack_name.to_owned(),
+                logical_id: id.clone(),
+                resource_type: resource_type.to_owned(),
+                physical_id: live.and_then(|x| x.physical_id.clone()),
+                policy: policy.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Whether `r` has deletion protection on, read from its service. A resource the service
+/// does not know (never created, or an emulator that skips the type) is not protected.
+async fn protection(
+    sdk: &aws_config::SdkConfig,
+    stack_name: &str,
+    r: &StackResource,
+) -> Result<Option<Protection>, Error> {
+    let Some(id) = r.physical_id.clone() else { return Ok(None) };
+    let protected = |command: String| {
+        Some(Protection {
+            stack_name: stack_name.to_owned(),
+            logical_id: r.logical_id.clone(),
+            resource_type: r.resource_type.clone(),
+            physical_id: id.clone(),
+            command,
+        })
+    };
+    let region = sdk.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
+    match r.resource_type.as_str() {
+        "AWS::RDS::DBInstance" => {
+            let out = aws_sdk_rds::Client::new(sdk).describe_db_instances().db_instance_identifier(&id).send().await;
+            let on = out.ok().and_then(|o| o.db_instances().first().and_then(|d| d.deletion_protection()));
+            Ok(if on == Some(true) {
+                protected(format!(
+                    "aws rds modify-db-instance --region {region} --db-instance-identifier {id} \
+                     --no-deletion-protection --apply-immediately"
+                ))
+            } else {
+                None
+            })
+        }
+        "AWS::EKS::Cluster" => {
+            let out = aws_sdk_eks::Client::new(sdk).describe_cluster().name(&id).send().await;
+            let on = out.ok().and_then(|o| o.cluster().and_then(|c| c.deletion_protection()));
+            Ok(if on == Some(true) {
+                protected(format!(
+                    "aws eks update-cluster-config --region {region} --name {id} --no-deletion-protection"
+                ))
+            } else {
+                None
+            })
+        }
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+            let out = aws_sdk_elasticloadbalancingv2::Client::new(sdk)
+                .describe_load_balancer_attributes()
+                .load_balancer_arn(&id)
+                .send()
+                .await;
+            let on = out.ok().is_some_and(|o| {
+                o.attributes()
+                    .iter()
+                    .any(|a| a.key() == Some("deletion_protection.enabled") && a.value() == Some("true"))
+            });
+            Ok(if on {
+                protected(format!(
+                    "aws elbv2 modify-load-balancer-attributes --region {region} --load-balancer-arn {id} \
+                     --attributes Key=deletion_protection.enabled,Value=false"
+                ))
+            } else {
+                None
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resource(id: &str, ty: &str, physical: Option<&str>) -> StackResource {
+        StackResource {
+            logical_id: id.into(),
+            physical_id: physical.map(Into::into),
+            resource_type: ty.into(),
+            status: "CREATE_COMPLETE".into(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn retained_and_snapshotted_resources_are_kept_with_their_ids() {
+        let template = json!({ "Resources": {
+            "DataKey": { "Type": "AWS::KMS::Key", "DeletionPolicy": "Retain" },
+            "Database": { "Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot" },
+            "Replica": { "Type": "AWS::RDS::DBInstance" },
+            "Topic": { "Type": "AWS::SNS::Topic" },
+            "Failed": { "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" }
+        }});
+        let resources = [
+            resource("DataKey", "AWS::KMS::Key", Some("key-1")),
+            resource("Database", "AWS::RDS::DBInstance", Some("acme-db")),
+            resource("Replica", "AWS::RDS::DBInstance", Some("acme-replica")),
+            resource("Topic", "AWS::SNS::Topic", Some("arn:topic")),
+            resource("Failed", "AWS::S3::Bucket", None),
+        ];
+        let kept = kept_resources("acme-data", &template, &resources);
+        let summary: Vec<(&str, Option<&str>, &str)> =
+            kept.iter().map(|k| (k.logical_id.as_str(), k.physical_id.as_deref(), k.policy.as_str())).collect();
+        assert_eq!(
+            summary,
+            [
+                ("DataKey", Some("key-1"), "Retain"),
+                ("Database", Some("acme-db"), "Snapshot"),
+                ("Replica", Some("acme-replica"), "Snapshot")
+            ]
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! `acmectl destroy`: the platform's stacks deleted in reverse order; what stays is listed.
+
+use crate::cli::{DestroyArgs, Global, OutputFormat};
+use crate::exit::{Code, Failure};
+use crate::progress::Display;
+use crate::render;
+use acme_aws::{Deployer, Error, Stop};
+
+pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
+    let (platform, artifacts) = super::load(&args.file)?;
+    if !args.yes && !super::interactive() {
+        return Err(Failure::Input(miette::miette!(
+            help = "pass --yes to destroy without typing the platform's name (CI)",
+            "no terminal to confirm the destroy on; nothing was deleted"
+        )));
+    }
+    let text = global.output == OutputFormat::Text;
+    super::runtime()?.block_on(async {
+        let sdk = super::sdk(&args.aws, &platform).await;
+        let account = acme_aws::preflight::caller(&sdk).await?;
+        if text {
+            eprintln!("{}", render::account_line(&platform.name, &account));
+        }
+        let teardown = Deployer::new(&sdk).teardown(&artifacts, &sdk).await?;
+        if teardown.stacks.is_empty() {
+            match global.output {
+                OutputFormat::Text => {
+                    println!("Nothing to destroy: no stack of {} in this account and Region.", platform.name)
+                }
+                OutputFormat::Json => println!("{:#}", render::teardown_json(&teardown, &[])),
+            }
+            return Ok(Code::Ok);
+        }
+        if text {
+            print!("{}", render::teardown_text(&teardown));
+        }
+        if !teardown.protected.is_empty() {
+            return Err(Error::Protected { protected: teardown.protected.clone() }.into());
+        }
+        if !args.yes {
+            let answer = super::ask(&format!(
+                "Type the platform's name ({}) to delete {} stack{} from account {} ({}):",
+                platform.name,
+                teardown.stacks.len(),
+                if teardown.stacks.len() == 1 { "" } else { "s" },
+                account.account_id,
+                account.region
+            ))?;
+            if answer != platform.name {
+                return Err(Failure::Refused(miette::miette!("the name did not match; nothing was deleted")));
+            }
+        }
+        let names: Vec<String> = teardown.stacks.iter().map(|s| s.stack_name.clone()).collect();
+        let display = Display::new(super::interactive() && text, &names);
+        let shown = display.clone();
+        let deployer = Deployer::new(&sdk).with_progress(move |e| shown.on(e));
+        let (handle, stop) = Stop::new();
+        let interrupt = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                handle.stop();
+            }
+        });
+        let ticker = display.ticking();
+        let result = deployer.destroy(&teardown, stop).await;
+        drop(ticker);
+        interrupt.abort();
+        let deleted = result.map_err(Failure::from)?;
+        match global.output {
+            OutputFormat::Text => {
+                println!(
+                    "Destroyed {}: {} stack{} deleted.",
+                    platform.name,
+                    deleted.len(),
+                    if deleted.len() == 1 { "" } else { "s" }
+                );
+                if !teardown.kept.is_empty() {
+                    println!("Left in the account, as their DeletionPolicy says (delete them by hand if you mean to):");
+                    print!("{}", render::kept_text(&teardown));
+                }
+            }
+            OutputFormat::Json => println!("{:#}", render::teardown_json(&teardown, &deleted)),
+        }
+        Ok(Code::Ok)
+    })
+}
