@@ -1,0 +1,5 @@
+//! Test support shared by acme-aws's tests and acmectl's (which include these files by path).
+#![allow(dead_code)]
+
+pub mod moto;
+pub mod proxy;
