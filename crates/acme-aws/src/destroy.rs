@@ -36,6 +36,15 @@ pub struct Doomed {
     pub read_by: Vec<StackName>,
 }
 
+/// What a destroy did.
+#[derive(Debug)]
+pub struct Destroyed {
+    /// Stacks deleted, in the order they went.
+    pub deleted: Vec<String>,
+    /// Why it stopped, if it did not finish.
+    pub error: Option<Error>,
+}
+
 /// A resource the destroy leaves in the account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kept {
@@ -95,8 +104,15 @@ impl Deployer {
     }
 
     /// Delete the stacks of `teardown`. Refuses (deleting nothing) while a resource has
-    /// deletion protection on. Stops starting deletions when `stop` fires.
-    pub async fn destroy(&self, teardown: &Teardown, mut stop: Stop) -> Result<Vec<String>, Error> {
+    /// deletion protection on. Stops starting deletions when `stop` fires. The stacks deleted
+    /// are reported also when others fail, so that what they left behind can be listed.
+    pub async fn destroy(&self, teardown: &Teardown, stop: Stop) -> Destroyed {
+        let mut deleted = vec![];
+        let error = self.delete_all(teardown, stop, &mut deleted).await.err();
+        Destroyed { deleted, error }
+    }
+
+    async fn delete_all(&self, teardown: &Teardown, mut stop: Stop, deleted: &mut Vec<String>) -> Result<(), Error> {
         if !teardown.protected.is_empty() {
             return Err(Error::Protected { protected: teardown.protected.clone() });
         }
@@ -108,7 +124,6 @@ impl Deployer {
             Failed,
         }
         let mut state: BTreeMap<StackName, State> = teardown.stacks.iter().map(|s| (s.stack, State::Waiting)).collect();
-        let mut deleted = vec![];
         let mut failures = vec![];
         let mut skipped = vec![];
         let mut tasks = JoinSet::new();
@@ -163,7 +178,7 @@ impl Deployer {
                 return Err(Error::Interrupted { running: names(State::Running), not_started: names(State::Waiting) });
             }
         }
-        if failures.is_empty() { Ok(deleted) } else { Err(Error::Failed { deployed: vec![], failures, skipped }) }
+        if failures.is_empty() { Ok(()) } else { Err(Error::Failed { deployed: vec![], failures, skipped }) }
     }
 
     /// Wait for a stack that is busy, for `destroy` and `status`.
@@ -185,16 +200,13 @@ pub(crate) fn kept_resources(stack_name: &str, template: &Value, resources: &[St
                 None if resource_type == "AWS::RDS::DBInstance" => "Snapshot",
                 _ => return None,
             };
-            let live = resources.iter().find(|x| &x.logical_id == id);
             // A resource the stack never created (or that failed to create) leaves nothing.
-            if live.is_some_and(|x| x.physical_id.is_none()) {
-                return None;
-            }
+            let live = resources.iter().find(|x| &x.logical_id == id && x.physical_id.is_some())?;
             Some(Kept {
                 stack_name: stack_name.to_owned(),
                 logical_id: id.clone(),
                 resource_type: resource_type.to_owned(),
-                physical_id: live.and_then(|x| x.physical_id.clone()),
+                physical_id: live.physical_id.clone(),
                 policy: policy.to_owned(),
             })
         })
@@ -289,7 +301,8 @@ mod tests {
             "Database": { "Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot" },
             "Replica": { "Type": "AWS::RDS::DBInstance" },
             "Topic": { "Type": "AWS::SNS::Topic" },
-            "Failed": { "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" }
+            "Failed": { "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" },
+            "Skipped": { "Type": "AWS::Backup::BackupVault", "DeletionPolicy": "Retain" }
         }});
         let resources = [
             resource("DataKey", "AWS::KMS::Key", Some("key-1")),

@@ -169,12 +169,13 @@ impl Error {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        Error::Aws {
-            stack_name: stack_name.to_owned(),
-            operation,
-            code: err.code().map(str::to_owned),
-            message: DisplayErrorContext(&err).to_string(),
-        }
+        // AWS answered: its code and message say it all. Otherwise (no connection, TLS,
+        // credentials, timeouts) the whole chain of causes is the message.
+        let message = match (&err, err.code(), err.message()) {
+            (SdkError::ServiceError(_), Some(code), Some(message)) => format!("{code}: {message}"),
+            _ => DisplayErrorContext(&err).to_string(),
+        };
+        Error::Aws { stack_name: stack_name.to_owned(), operation, code: err.code().map(str::to_owned), message }
     }
 }
 

@@ -32,7 +32,7 @@ mod template;
 
 pub use changes::{Cause, Change, IMMUTABLE, Judge, judge_replacements};
 pub use deploy::{Report, Stop, StopHandle};
-pub use destroy::{Doomed, Kept, Protection, Teardown};
+pub use destroy::{Destroyed, Doomed, Kept, Protection, Teardown};
 pub use error::Error;
 pub use guard::{Allowances, Danger};
 pub use plan::{ChangePlan, Request, StackAction, StackPlan};

@@ -26,7 +26,10 @@ pub async fn preflight(sdk: &SdkConfig, platform: &Platform) -> Result<Account, 
 /// Who the credentials belong to. No credentials at all is told apart from a refusal.
 pub async fn caller(sdk: &SdkConfig) -> Result<Account, Error> {
     let region = sdk.region().map(|r| r.as_ref().to_owned()).unwrap_or_default();
-    let out = aws_sdk_sts::Client::new(sdk).get_caller_identity().send().await.map_err(|e| {
+    // The first call of a run: an endpoint that refuses connections should fail in a second,
+    // not after the eight attempts the other calls get.
+    let quick = sdk.to_builder().retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)).build();
+    let out = aws_sdk_sts::Client::new(&quick).get_caller_identity().send().await.map_err(|e| {
         let message = DisplayErrorContext(&e).to_string();
         if is_missing_credentials(&message) {
             Error::NoCredentials(message)

@@ -318,8 +318,13 @@ impl Deployer {
     ) -> Result<Prepared, Error> {
         let kind = match self.settled(stack_name, Review::Settled, None).await? {
             None => ChangeSetKind::Create,
-            // A stack whose first change set was never executed is created by a new one.
-            Some(s) if s.status == "REVIEW_IN_PROGRESS" => ChangeSetKind::Create,
+            // A stack whose first change set was never executed (a plan, an interrupted run)
+            // holds nothing: it is deleted, and created afresh by a new change set. (Adding a
+            // change set to it works on AWS, but emulators then keep two stacks of one name.)
+            Some(s) if s.status == "REVIEW_IN_PROGRESS" => {
+                self.delete_stack(stack_name).await?;
+                ChangeSetKind::Create
+            }
             Some(s) => {
                 if let Some(help) = not_updatable(&s.status) {
                     return Err(Error::NotUpdatable { stack_name: stack_name.to_owned(), status: s.status, help });
@@ -423,12 +428,14 @@ impl Deployer {
     }
 
     /// Throw away a change set that will not run. A `CREATE` change set made the stack (in
-    /// `REVIEW_IN_PROGRESS`, holding nothing); that empty stack goes with it.
+    /// `REVIEW_IN_PROGRESS`, holding nothing); that empty stack goes too.
     pub async fn discard(&self, change_set: &ChangeSet) -> Result<(), Error> {
         match change_set.kind {
             ChangeSetKind::Update => self.discard_change_set(&change_set.stack_name, &change_set.name).await,
             ChangeSetKind::Create => {
                 let stack_name = change_set.stack_name.as_str();
+                // The change set first: some services keep it when its stack goes.
+                self.discard_change_set(stack_name, &change_set.name).await?;
                 match self.describe(stack_name).await? {
                     Some(s) if s.status == "REVIEW_IN_PROGRESS" => self
                         .cfn
@@ -606,6 +613,18 @@ impl Deployer {
             if !state.in_progress() || (review == Review::Settled && state.status == "REVIEW_IN_PROGRESS") {
                 return Ok(Some(state));
             }
+            // Execution starts within seconds; a stack that never leaves review is stuck.
+            if review == Review::Pending
+                && state.status == "REVIEW_IN_PROGRESS"
+                && wait.started.elapsed() > EXECUTION_START_TIMEOUT
+            {
+                return Err(Error::Timeout {
+                    stack_name: stack_name.to_owned(),
+                    what: "the change set's execution to start",
+                    status: state.status,
+                    waited: wait.started.elapsed(),
+                });
+            }
             wait.pause().await.map_err(|waited| Error::Timeout {
                 stack_name: stack_name.to_owned(),
                 what: "the stack to settle",
@@ -757,6 +776,9 @@ fn change_set_name(stack_name: &str) -> String {
     let name = format!("acmectl-{}-{stack_name}", millis());
     name.chars().take(128).collect()
 }
+
+/// How long an executed change set may take to start changing its stack.
+const EXECUTION_START_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Sleeps between polls with exponential backoff, up to a deadline.
 pub(crate) struct Wait {

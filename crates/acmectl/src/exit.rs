@@ -71,7 +71,11 @@ impl From<acme_aws::Error> for Failure {
         let refused = matches!(e, E::Guarded { .. } | E::Protected { .. });
         let input = matches!(
             e,
-            E::UnknownStack(_) | E::UnusedParameter(_) | E::MissingParameter { .. } | E::TemplateTooLarge { .. }
+            E::UnknownStack(_)
+                | E::UnusedParameter(_)
+                | E::MissingParameter { .. }
+                | E::TemplateTooLarge { .. }
+                | E::Preflight(_)
         );
         let interrupted = matches!(e, E::Interrupted { .. });
         let report = miette::Report::msg(e.to_string());

@@ -23,6 +23,8 @@ pub enum Verdict {
     Pass,
     /// Pass it on, and change the response body.
     Rewrite(Box<dyn FnOnce(String) -> String + Send>),
+    /// Pass it on after a pause (an operation that takes a while).
+    Slow(Duration),
     /// Answer without asking moto: HTTP status and an awsQuery error code.
     Error(u16, &'static str, &'static str),
 }
@@ -124,6 +126,9 @@ fn serve(client: TcpStream, upstream: u16, rule: &Mutex<Rule>, seen: &Mutex<Vec<
         }
         verdict => {
             seen.lock().expect("seen").push((request, false));
+            if let Verdict::Slow(pause) = verdict {
+                thread::sleep(pause);
+            }
             let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
             let request_line = head.first().cloned().unwrap_or_default();
             let mut out = format!("{request_line}\r\n");

@@ -64,22 +64,26 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
         let result = deployer.destroy(&teardown, stop).await;
         drop(ticker);
         interrupt.abort();
-        let deleted = result.map_err(Failure::from)?;
+        // What the deleted stacks left behind is listed whether or not the rest went.
+        let deleted = result.deleted;
+        let mut left = teardown.clone();
+        left.kept.retain(|k| deleted.contains(&k.stack_name));
         match global.output {
             OutputFormat::Text => {
-                println!(
-                    "Destroyed {}: {} stack{} deleted.",
-                    platform.name,
-                    deleted.len(),
-                    if deleted.len() == 1 { "" } else { "s" }
-                );
-                if !teardown.kept.is_empty() {
+                let verb = if result.error.is_some() { "Stopped destroying" } else { "Destroyed" };
+                let n = deleted.len();
+                println!("{verb} {}: {n} stack{} deleted.", platform.name, if n == 1 { "" } else { "s" });
+                if !left.kept.is_empty() {
                     println!("Left in the account, as their DeletionPolicy says (delete them by hand if you mean to):");
-                    print!("{}", render::kept_text(&teardown));
+                    print!("{}", render::kept_text(&left));
                 }
             }
-            OutputFormat::Json => println!("{:#}", render::teardown_json(&teardown, &deleted)),
+            OutputFormat::Json if result.error.is_none() => println!("{:#}", render::teardown_json(&left, &deleted)),
+            OutputFormat::Json => {}
         }
-        Ok(Code::Ok)
+        match result.error {
+            Some(e) => Err(e.into()),
+            None => Ok(Code::Ok),
+        }
     })
 }

@@ -1,0 +1,736 @@
+//! The AWS verbs as a user runs them: `acmectl plan | deploy | destroy | status` against
+//! moto's server on 127.0.0.1 (started per test), and faults injected by a proxy in front of
+//! it (throttling, stack states moto never reaches).
+//!
+//! moto builds VPC, EC2, ELBv2, RDS, ECR, Route 53, IAM, KMS, Logs, SNS and S3 resources for
+//! real and silently skips the types it does not know (EKS, alarms, CloudTrail, Backup, ACM,
+//! WAF, bucket policies): the cluster, services, observability and backup stacks complete
+//! there, and nothing here takes that as proof that their EKS, alarm or backup resources
+//! exist. The outputs moto cannot give are passed as `--parameter` stand-ins: a real security
+//! group for the cluster's, certificates requested through ACM's API, fixed ARNs.
+
+#[path = "../../acme-aws/tests/support/mod.rs"]
+mod support;
+
+use aws_credential_types::Credentials;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::moto::MotoServer;
+use support::proxy::{Proxy, Verdict};
+
+const FOUNDATION: [&str; 8] = ["--stack", "keys", "--stack", "network", "--stack", "dns", "--stack", "ci"];
+
+/// A scratch folder holding a copy of the bundled acme.yaml, and the moto it deploys to.
+struct World {
+    moto: MotoServer,
+    dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    sdk: aws_config::SdkConfig,
+}
+
+impl World {
+    fn new() -> World {
+        let moto = MotoServer::start();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../acme.yaml");
+        std::fs::copy(bundled, dir.path().join("acme.yaml")).expect("copy acme.yaml");
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let sdk = runtime.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url(&moto.endpoint)
+                .credentials_provider(Credentials::new("AKIDMOTOTEST", "moto-test-secret", None, None, "test"))
+                .load(),
+        );
+        World { moto, dir, runtime, sdk }
+    }
+
+    /// Run acmectl in the scratch folder against moto (or `endpoint`), with test credentials
+    /// and nothing of the user's AWS setup.
+    fn run_at(&self, endpoint: &str, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--endpoint-url", endpoint]);
+        run(self.dir.path(), &all, &[("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST"), ("AWS_SECRET_ACCESS_KEY", "secret")])
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_at(&self.moto.endpoint.clone(), args)
+    }
+
+    fn edit(&self, from: &str, to: &str) {
+        let path = self.dir.path().join("acme.yaml");
+        let text = std::fs::read_to_string(&path).expect("acme.yaml");
+        assert!(text.contains(from), "acme.yaml has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write acme.yaml");
+    }
+
+    fn cfn(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.sdk)
+    }
+
+    /// The stack's status, `None` when it does not exist.
+    fn status(&self, stack: &str) -> Option<String> {
+        self.runtime.block_on(async {
+            let out = self.cfn().describe_stacks().stack_name(stack).send().await.ok()?;
+            out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned())
+        })
+    }
+
+    fn outputs(&self, stack: &str) -> BTreeMap<String, String> {
+        self.runtime.block_on(async {
+            let out = self.cfn().describe_stacks().stack_name(stack).send().await.expect("stack");
+            out.stacks()[0]
+                .outputs()
+                .iter()
+                .map(|o| {
+                    (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
+                })
+                .collect()
+        })
+    }
+
+    /// Change sets left on the platform's stacks.
+    fn change_sets(&self) -> usize {
+        self.runtime.block_on(async {
+            let mut n = 0;
+            for stack in STACKS {
+                let name = format!("acme-{stack}");
+                if let Ok(out) = self.cfn().list_change_sets().stack_name(&name).send().await {
+                    // moto lists every stack's change sets whatever the stack asked for.
+                    // Executed ones are history (AWS drops them, moto keeps them); count those waiting.
+                    n += out
+                        .summaries()
+                        .iter()
+                        .filter(|c| c.stack_name() == Some(name.as_str()))
+                        .filter(|c| c.execution_status().is_some_and(|e| e.as_str() == "AVAILABLE"))
+                        .count();
+                }
+            }
+            n
+        })
+    }
+
+    /// `--parameter` stand-ins for the outputs moto cannot give (the network must exist).
+    fn stand_ins(&self) -> Vec<String> {
+        let vpc = self.outputs("acme-network")["VpcId"].clone();
+        self.runtime.block_on(async {
+            let ec2 = aws_sdk_ec2::Client::new(&self.sdk);
+            let sg = ec2
+                .create_security_group()
+                .group_name("acme-eks-cluster-stand-in")
+                .description("stands in for the EKS cluster security group")
+                .vpc_id(&vpc)
+                .send()
+                .await
+                .expect("security group");
+            let mut args = vec![
+                format!("ClusterSecurityGroupId={}", sg.group_id().expect("id")),
+                "ClusterArn=arn:aws:eks:us-east-1:123456789012:cluster/acme".to_owned(),
+                "ClusterName=acme".to_owned(),
+                "DatabaseSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-stand-in".to_owned(),
+            ];
+            let acm = aws_sdk_acm::Client::new(&self.sdk);
+            for host in ["www.acme.example.com", "auth.acme.example.com", "chat.acme.example.com"] {
+                let arn = acm.request_certificate().domain_name(host).send().await.expect("certificate");
+                args.push(format!(
+                    "{}={}",
+                    acme_synth::stacks::names::certificate_output(host),
+                    arn.certificate_arn().expect("arn")
+                ));
+            }
+            args.into_iter().flat_map(|a| ["--parameter".to_owned(), a]).collect()
+        })
+    }
+
+    /// The whole platform deployed: the foundation first, then the rest with stand-ins.
+    fn deploy_all(&self) -> Vec<String> {
+        self.run(&[&["deploy", "--yes"][..], &FOUNDATION].concat()).ok();
+        let stand_ins = self.stand_ins();
+        self.deploy(&stand_ins, &[]).ok();
+        stand_ins
+    }
+
+    fn deploy(&self, stand_ins: &[String], extra: &[&str]) -> Run {
+        let mut args = vec!["deploy", "--yes"];
+        args.extend(stand_ins.iter().map(String::as_str));
+        args.extend(extra);
+        self.run(&args)
+    }
+}
+
+const STACKS: [&str; 11] =
+    ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"];
+
+/// One finished acmectl run.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Run {
+    fn ok(&self) -> &Self {
+        assert_eq!(self.code, Some(0), "acmectl failed:\n{}\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let started = Instant::now();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_acmectl"));
+    command.args(args).current_dir(dir);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        command.env_remove(var);
+    }
+    // Nothing of the machine's AWS setup, and never the instance metadata service.
+    command
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out: Output = command.output().expect("acmectl runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()
+}
+
+#[test]
+fn the_first_deploy_creates_every_stack_and_a_second_executes_no_change_set() {
+    let w = World::new();
+    let plan = w.run(&["plan"]);
+    assert_eq!(plan.code, Some(1), "changes: {}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("Plan: 11 to create, 0 to update"), "{}", plan.stdout);
+    assert_eq!(w.change_sets(), 0, "a plan leaves no change set behind");
+    assert_eq!(w.status("acme-keys"), None, "nor the empty stack of a CREATE change set");
+
+    let first = w.run(&[&["deploy", "--yes"][..], &FOUNDATION].concat());
+    first.ok();
+    assert!(first.stdout.contains("4 change sets executed"), "{}", first.stdout);
+    // The zone's name servers, as soon as it exists: ACM waits for the delegation.
+    assert!(first.stderr.contains("Delegate acme.example.com"), "{}", first.stderr);
+    assert!(first.stderr.contains("awsdns"), "{}", first.stderr);
+
+    let stand_ins = w.stand_ins();
+    let second = w.deploy(&stand_ins, &[]);
+    second.ok();
+    assert!(second.stdout.contains("7 change sets executed, 4 stacks unchanged"), "{}", second.stdout);
+    for stack in STACKS {
+        assert_eq!(w.status(&format!("acme-{stack}")).as_deref(), Some("CREATE_COMPLETE"), "{stack}");
+    }
+    // What moto really built, read through the service APIs.
+    let vpc = w.outputs("acme-network")["VpcId"].clone();
+    w.runtime.block_on(async {
+        let vpcs = aws_sdk_ec2::Client::new(&w.sdk).describe_vpcs().vpc_ids(&vpc).send().await.expect("vpc");
+        assert_eq!(vpcs.vpcs().len(), 1);
+        let db = aws_sdk_rds::Client::new(&w.sdk).describe_db_instances().send().await.expect("db");
+        assert_eq!(db.db_instances().len(), 1);
+        let repos = aws_sdk_ecr::Client::new(&w.sdk).describe_repositories().send().await.expect("repos");
+        assert_eq!(repos.repositories().len(), 4, "a repository per service");
+        let lbs =
+            aws_sdk_elasticloadbalancingv2::Client::new(&w.sdk).describe_load_balancers().send().await.expect("lb");
+        assert_eq!(lbs.load_balancers().len(), 1);
+    });
+
+    let before = w.change_sets();
+    let noop = w.deploy(&stand_ins, &[]);
+    noop.ok();
+    assert!(noop.stdout.contains("No changes: no change set was executed."), "{}", noop.stdout);
+    assert_eq!(w.change_sets(), before);
+    let mut plan_args = vec!["plan"];
+    plan_args.extend(stand_ins.iter().map(String::as_str));
+    let plan = w.run(&plan_args);
+    assert_eq!(plan.code, Some(0), "no changes: {}{}", plan.stdout, plan.stderr);
+}
+
+#[test]
+fn a_changed_acme_yaml_gives_the_expected_plan() {
+    let w = World::new();
+    let stand_ins = w.deploy_all();
+    w.edit("class: db.r7g.large", "class: db.r7g.xlarge");
+    w.edit(
+        "  # Live chat over WebSockets",
+        "  - name: search\n    port: 8080\n    health: { path: /healthz }\n\n  # Live chat over WebSockets",
+    );
+    let mut args = vec!["plan", "--output", "json"];
+    args.extend(stand_ins.iter().map(String::as_str));
+    let plan = w.run(&args);
+    assert_eq!(plan.code, Some(1), "{}{}", plan.stdout, plan.stderr);
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
+    let stack = |name: &str| {
+        v["stacks"].as_array().expect("stacks").iter().find(|s| s["stack"] == name).cloned().expect("stack in plan")
+    };
+    let data = stack("data");
+    assert_eq!(data["action"], "update");
+    let changes = data["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{data:#}");
+    assert_eq!(
+        (&changes[0]["logical_id"], &changes[0]["verb"], &changes[0]["replacement"]),
+        (&"Database".into(), &"modify".into(), &"False".into())
+    );
+    assert_eq!(changes[0]["causes"][0]["property"], "DBInstanceClass");
+    let registry = stack("registry");
+    let added: Vec<&str> = registry["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] == "Add")
+        .filter_map(|c| c["logical_id"].as_str())
+        .collect();
+    assert_eq!(added, ["SearchRepository"], "{registry:#}");
+    for unchanged in ["keys", "network", "dns"] {
+        assert_eq!(stack(unchanged)["action"], "unchanged", "{unchanged}");
+    }
+    assert!(v["dangers"].as_array().expect("dangers").is_empty(), "no data at risk: {:#}", v["dangers"]);
+    assert_eq!(w.change_sets(), 0, "the plan's change sets are gone");
+}
+
+#[test]
+fn replacing_the_database_is_refused_and_allowed_with_the_flag() {
+    let w = World::new();
+    let stand_ins = w.deploy_all();
+    w.edit("  name: acme\n  backup_retention_days", "  name: acme2\n  backup_retention_days");
+
+    let mut args = vec!["plan"];
+    args.extend(stand_ins.iter().map(String::as_str));
+    let plan = w.run(&args);
+    assert_eq!(plan.code, Some(1));
+    assert!(
+        plan.stdout.contains("replace  Database (AWS::RDS::DBInstance): DBName requires replacement"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("← holds data"), "{}", plan.stdout);
+
+    let refused = w.deploy(&stand_ins, &[]);
+    assert_eq!(refused.code, Some(5), "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("data/Database (AWS::RDS::DBInstance) would be replaced"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-replace data/Database"), "{}", refused.stderr);
+    assert_eq!(w.change_sets(), 0, "nothing left behind");
+    let name = w.runtime.block_on(async {
+        let db = aws_sdk_rds::Client::new(&w.sdk).describe_db_instances().send().await.expect("db");
+        db.db_instances()[0].db_name().map(str::to_owned)
+    });
+    assert_eq!(name.as_deref(), Some("acme"), "the database was not touched");
+
+    let typo = w.deploy(&stand_ins, &["--allow-replace", "database/Database"]);
+    assert_eq!(typo.code, Some(2), "{}", typo.stderr);
+
+    // Only the data stack: after the replacement moto cannot compute the new instance's
+    // outputs, which the observability and backup stacks read.
+    let data_only: Vec<String> =
+        stand_ins.chunks(2).filter(|p| p[1].starts_with("ClusterSecurityGroupId=")).flat_map(|p| p.to_vec()).collect();
+    let allowed = w.deploy(&data_only, &["--allow-replace", "data/Database", "--stack", "data"]);
+    allowed.ok();
+    assert_eq!(w.status("acme-data").as_deref(), Some("UPDATE_COMPLETE"));
+    assert!(allowed.stdout.contains("(allowed by --allow-replace)"), "{}", allowed.stdout);
+    assert!(allowed.stdout.contains("change set"), "{}", allowed.stdout);
+}
+
+#[test]
+fn destroy_removes_what_is_not_retained_and_lists_what_is() {
+    let w = World::new();
+    w.deploy_all();
+    let vpc = w.outputs("acme-network")["VpcId"].clone();
+    let zone = w.outputs("acme-dns")["HostedZoneId"].clone();
+
+    let protected = w.run(&["destroy", "--yes"]);
+    assert_eq!(protected.code, Some(5), "{}{}", protected.stdout, protected.stderr);
+    assert!(protected.stderr.contains("aws rds modify-db-instance"), "{}", protected.stderr);
+    assert!(protected.stderr.contains("--no-deletion-protection"), "{}", protected.stderr);
+    assert_eq!(w.status("acme-data").as_deref(), Some("CREATE_COMPLETE"), "nothing was deleted");
+
+    let no_tty = w.run(&["destroy"]);
+    assert_eq!(no_tty.code, Some(2), "{}", no_tty.stderr);
+    assert!(no_tty.stderr.contains("--yes"), "{}", no_tty.stderr);
+
+    let id = w.outputs("acme-data")["DatabaseInstanceId"].clone();
+    w.runtime.block_on(async {
+        // The stand-in for the cluster's security group was made outside CloudFormation and
+        // would keep the VPC (on AWS, too: the destroy would then report the VPC's dependency).
+        let ec2 = aws_sdk_ec2::Client::new(&w.sdk);
+        let groups = ec2.describe_security_groups().group_names("acme-eks-cluster-stand-in").send().await.expect("sg");
+        for g in groups.security_groups() {
+            ec2.delete_security_group().group_id(g.group_id().unwrap_or_default()).send().await.expect("delete sg");
+        }
+        let rds = aws_sdk_rds::Client::new(&w.sdk);
+        rds.modify_db_instance().db_instance_identifier(id).deletion_protection(false).send().await.expect("modify");
+    });
+    // moto's CloudFormation leaves the network's route tables behind (AWS deletes them), so
+    // the network stack fails to go: reported, and the other stacks' kept resources listed.
+    let first = w.run(&["destroy", "--yes"]);
+    assert_eq!(first.code, Some(4), "{}{}", first.stdout, first.stderr);
+    assert!(first.stderr.contains("acme-network: DeleteStack failed: DependencyViolation"), "{}", first.stderr);
+    assert!(first.stdout.contains("Stopped destroying acme: 9 stacks deleted."), "{}", first.stdout);
+    w.runtime.block_on(async {
+        let ec2 = aws_sdk_ec2::Client::new(&w.sdk);
+        let in_vpc = aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&vpc).build();
+        let tables = ec2.describe_route_tables().filters(in_vpc).send().await.expect("route tables");
+        for t in tables.route_tables() {
+            if t.associations().iter().any(|a| a.main() == Some(true)) {
+                continue;
+            }
+            for a in t.associations() {
+                let id = a.route_table_association_id().unwrap_or_default();
+                ec2.disassociate_route_table().association_id(id).send().await.expect("disassociate");
+            }
+            ec2.delete_route_table()
+                .route_table_id(t.route_table_id().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+    });
+    // The same destroy again carries on with what is left.
+    let second = w.run(&["destroy", "--yes"]);
+    second.ok();
+    for stack in STACKS {
+        assert_eq!(w.status(&format!("acme-{stack}")), None, "{stack} is gone");
+    }
+    let out = format!("{}{}", first.stdout, second.stdout);
+    for kept in
+        ["AWS::KMS::Key", "AWS::ECR::Repository", "AWS::Route53::HostedZone", "AWS::S3::Bucket", "AWS::Logs::LogGroup"]
+    {
+        assert!(out.contains(kept), "{kept} listed as kept:\n{out}");
+    }
+    assert!(out.contains("acme-data/Database") && out.contains("deleted after a final snapshot"), "{out}");
+    assert!(out.contains(&zone), "the zone's id is listed:\n{out}");
+    w.runtime.block_on(async {
+        // What is not retained is gone (moto drops a stack whose deletion failed, so the
+        // network's own resources are not a fair test here).
+        let lbs = aws_sdk_elasticloadbalancingv2::Client::new(&w.sdk).describe_load_balancers().send().await;
+        assert_eq!(lbs.expect("load balancers").load_balancers().len(), 0, "the ALB is deleted");
+        let dbs = aws_sdk_rds::Client::new(&w.sdk).describe_db_instances().send().await.expect("db");
+        assert_eq!(dbs.db_instances().len(), 0, "the database instance is deleted (after its snapshot on AWS)");
+        let repos = aws_sdk_ecr::Client::new(&w.sdk).describe_repositories().send().await.expect("repos");
+        assert_eq!(repos.repositories().len(), 4, "repositories are retained");
+        let zones = aws_sdk_route53::Client::new(&w.sdk).get_hosted_zone().id(&zone).send().await;
+        assert!(zones.is_ok(), "the hosted zone is retained");
+    });
+    let again = w.run(&["destroy", "--yes"]);
+    again.ok();
+    assert!(again.stdout.contains("Nothing to destroy"), "{}", again.stdout);
+}
+
+#[test]
+fn a_failing_stack_is_reported_and_leaves_the_others_intact() {
+    let w = World::new();
+    w.run(&[&["deploy", "--yes"][..], &FOUNDATION].concat()).ok();
+    let mut stand_ins = w.stand_ins();
+    // A VPC that does not exist: every stack that places something in it fails.
+    stand_ins.extend(["--parameter".to_owned(), "VpcId=vpc-404".to_owned()]);
+    let failed = w.deploy(&stand_ins, &[]);
+    assert_eq!(failed.code, Some(4), "{}{}", failed.stdout, failed.stderr);
+    let err = &failed.stderr;
+    assert!(err.contains("error: 1 stack failed"), "{err}");
+    // moto checks the VPC of a load balancer (not of a security group): the edge stack fails.
+    assert!(
+        err.contains("- acme-edge: ExecuteChangeSet failed: ValidationError: The VPC ID 'vpc-404' is not found"),
+        "the stack and its cause: {err}"
+    );
+    assert!(err.contains("not started, as they depend on a failed stack: acme-observability"), "{err}");
+    assert!(err.contains("fix the cause and deploy again to carry on"), "{err}");
+    assert_eq!(w.status("acme-registry").as_deref(), Some("CREATE_COMPLETE"), "the independent stack deployed");
+    // (dns takes VpcId too, for its private zone: updated, as asked.)
+    for stack in ["keys", "network", "ci"] {
+        assert_eq!(w.status(&format!("acme-{stack}")).as_deref(), Some("CREATE_COMPLETE"), "{stack} untouched");
+    }
+}
+
+#[test]
+fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
+    let w = World::new();
+    w.run(&["deploy", "--yes", "--stack", "ci"]).ok();
+    // AWS leaves a stack whose creation failed in ROLLBACK_COMPLETE; moto never does, so the
+    // proxy says it until the stack is deleted.
+    let mut deleted = false;
+    let proxy = Proxy::start(w.moto.port(), move |r| {
+        if r.action == "DeleteStack" {
+            deleted = true;
+        }
+        if r.action == "DescribeStacks" && r.body.contains("acme-ci") && !deleted {
+            return Verdict::Rewrite(Box::new(|b| {
+                b.replace("<StackStatus>CREATE_COMPLETE<", "<StackStatus>ROLLBACK_COMPLETE<")
+            }));
+        }
+        Verdict::Pass
+    });
+    let plan = w.run_at(&proxy.endpoint, &["plan", "--stack", "ci"]);
+    assert_eq!(plan.code, Some(1), "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("recreate"), "{}", plan.stdout);
+    let run = w.run_at(&proxy.endpoint, &["deploy", "--yes", "--stack", "ci"]);
+    run.ok();
+    assert!(run.stderr.contains("acme-ci is ROLLBACK_COMPLETE: its first creation failed"), "{}", run.stderr);
+    assert_eq!(proxy.count("DeleteStack", false), 1);
+    assert_eq!(w.status("acme-ci").as_deref(), Some("CREATE_COMPLETE"));
+}
+
+#[test]
+fn update_rollback_failed_names_the_exact_way_out() {
+    let w = World::new();
+    w.run(&["deploy", "--yes", "--stack", "ci"]).ok();
+    let proxy = Proxy::start(w.moto.port(), |r| match r.action.as_str() {
+        "DescribeStacks" if r.body.contains("acme-ci") => Verdict::Rewrite(Box::new(|b| {
+            b.replace("<StackStatus>CREATE_COMPLETE<", "<StackStatus>UPDATE_ROLLBACK_FAILED<")
+        })),
+        "DescribeStackResources" => Verdict::Rewrite(Box::new(|b| {
+            b.replacen(
+                "<ResourceStatus>CREATE_COMPLETE</ResourceStatus>",
+                "<ResourceStatus>UPDATE_FAILED</ResourceStatus><ResourceStatusReason>Role is in use</ResourceStatusReason>",
+                1,
+            )
+        })),
+        _ => Verdict::Pass,
+    });
+    let run = w.run_at(&proxy.endpoint, &["deploy", "--yes", "--stack", "ci"]);
+    assert_eq!(run.code, Some(4), "{}{}", run.stdout, run.stderr);
+    let err = &run.stderr;
+    assert!(err.contains("acme-ci is in UPDATE_ROLLBACK_FAILED"), "{err}");
+    assert!(
+        err.contains("aws cloudformation continue-update-rollback --stack-name acme-ci --region us-east-1"),
+        "{err}"
+    );
+    assert!(err.contains("would not roll back: ") && err.contains("Role is in use"), "{err}");
+    assert!(err.contains("--resources-to-skip "), "{err}");
+    assert_eq!(proxy.count("CreateChangeSet", false), 0, "nothing was attempted");
+}
+
+#[test]
+fn a_stack_in_a_state_acmectl_does_not_expect_is_left_alone() {
+    let w = World::new();
+    w.run(&["deploy", "--yes", "--stack", "ci"]).ok();
+    let proxy = Proxy::start(w.moto.port(), |r| {
+        if r.action == "DescribeStacks" && r.body.contains("acme-ci") {
+            return Verdict::Rewrite(Box::new(|b| {
+                b.replace("<StackStatus>CREATE_COMPLETE<", "<StackStatus>IMPORT_ROLLBACK_FAILED<")
+            }));
+        }
+        Verdict::Pass
+    });
+    let run = w.run_at(&proxy.endpoint, &["plan", "--stack", "ci"]);
+    assert_eq!(run.code, Some(4), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("acme-ci is in IMPORT_ROLLBACK_FAILED, a state acmectl does not expect"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn throttling_during_a_deploy_is_ridden_out() {
+    let w = World::new();
+    let mut left = 4;
+    let proxy = Proxy::start(w.moto.port(), move |r| {
+        if matches!(r.action.as_str(), "CreateChangeSet" | "DescribeStacks") && left > 0 {
+            left -= 1;
+            return Verdict::Error(400, "Throttling", "Rate exceeded");
+        }
+        Verdict::Pass
+    });
+    let run = w.run_at(&proxy.endpoint, &["deploy", "--yes", "--stack", "keys"]);
+    run.ok();
+    assert_eq!(proxy.seen().iter().filter(|(_, injected)| *injected).count(), 4);
+    assert_eq!(w.status("acme-keys").as_deref(), Some("CREATE_COMPLETE"));
+}
+
+#[test]
+fn no_credentials_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../acme.yaml").display().to_string();
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let run = run(dir.path(), &["plan", "-f", &bundled, "--endpoint-url", &endpoint], &[]);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
+    assert!(run.stderr.contains("help: acmectl uses the AWS CLI's credential chain"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error_with_its_cause() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../acme.yaml").display().to_string();
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let creds = [("AWS_ACCESS_KEY_ID", "AKIDTEST"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+    let run = run(dir.path(), &["deploy", "--yes", "-f", &bundled, "--endpoint-url", &endpoint], &creds);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert!(run.stderr.contains("GetCallerIdentity failed: dispatch failure"), "{}", run.stderr);
+    assert!(run.stderr.to_ascii_lowercase().contains("connection refused"), "the cause: {}", run.stderr);
+    assert!(run.took < Duration::from_secs(20), "fails fast: {:?}", run.took);
+}
+
+#[test]
+fn a_region_with_fewer_zones_than_acme_yaml_asks_is_refused_before_any_change() {
+    let w = World::new();
+    w.edit("region: us-east-1", "region: us-west-1");
+    let run = w.run(&["deploy", "--yes"]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("us-west-1 offers 2 availability zones"), "{}", run.stderr);
+    assert!(run.stderr.contains("network.zones asks for 3"), "{}", run.stderr);
+    let any = w.runtime.block_on(async {
+        let sdk = w.sdk.to_builder().region(aws_config::Region::new("us-west-1")).build();
+        aws_sdk_cloudformation::Client::new(&sdk).list_stacks().send().await.expect("stacks").stack_summaries().len()
+    });
+    assert_eq!(any, 0, "no stack was started");
+}
+
+#[test]
+fn deploy_without_a_terminal_needs_yes_and_asks_nothing_of_aws() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../acme.yaml").display().to_string();
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let run = run(dir.path(), &["deploy", "-f", &bundled, "--endpoint-url", &endpoint], &[]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("no terminal to confirm the deploy on; nothing was changed"), "{}", run.stderr);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+}
+
+#[test]
+fn status_reports_stacks_alarms_and_targets_and_degrades_where_moto_cannot_answer() {
+    let w = World::new();
+    w.deploy_all();
+    let target_group = w.outputs("acme-edge")["WebTargetGroupArn"].clone();
+    w.runtime.block_on(async {
+        let cw = aws_sdk_cloudwatch::Client::new(&w.sdk);
+        cw.put_metric_alarm()
+            .alarm_name("acme-web-5xx-rate")
+            .metric_name("HTTPCode_Target_5XX_Count")
+            .namespace("AWS/ApplicationELB")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+            .send()
+            .await
+            .expect("alarm");
+        cw.set_alarm_state()
+            .alarm_name("acme-web-5xx-rate")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("5xx above 1 for 1 minute")
+            .send()
+            .await
+            .expect("alarm state");
+        cw.put_metric_alarm()
+            .alarm_name("other-platform-alarm")
+            .metric_name("x")
+            .namespace("y")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+            .send()
+            .await
+            .expect("alarm");
+        cw.set_alarm_state()
+            .alarm_name("other-platform-alarm")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("not ours")
+            .send()
+            .await
+            .expect("alarm state");
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&w.sdk);
+        elb.register_targets()
+            .target_group_arn(&target_group)
+            .targets(
+                aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                    .id("10.20.16.10")
+                    .port(8080)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("register");
+    });
+    let run = w.run(&["status", "--output", "json"]);
+    assert_eq!(run.code, Some(1), "an alarm needs attention: {}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["stacks"].as_array().expect("stacks").len(), 11);
+    for s in v["stacks"].as_array().expect("stacks") {
+        assert_eq!(s["status"], "CREATE_COMPLETE", "{s}");
+        // moto has no DetectStackDrift: said, not hidden.
+        assert_eq!(s["drift"]["status"], "UNKNOWN", "{s}");
+        assert!(s["drift"]["reason"].as_str().is_some_and(|r| r.contains("not available")), "{s}");
+    }
+    let alarms = v["alarms"].as_array().expect("alarms");
+    assert_eq!(alarms.len(), 1, "only the platform's: {alarms:?}");
+    assert_eq!(alarms[0]["name"], "acme-web-5xx-rate");
+    let web = v["targets"].as_array().expect("targets").iter().find(|t| t["service"] == "web").cloned().expect("web");
+    assert_eq!(web["target_group_arn"], target_group.as_str());
+    let seen = web["healthy"].as_u64().unwrap_or(0) + web["unhealthy"].as_array().map_or(0, |u| u.len() as u64);
+    assert_eq!(seen, 1, "the registered target is reported: {web}");
+
+    let text = w.run(&["status", "--no-drift"]);
+    assert_eq!(text.code, Some(1));
+    assert!(text.stdout.contains("acme-web-5xx-rate") && text.stdout.contains("5xx above 1"), "{}", text.stdout);
+}
+
+#[test]
+fn interrupting_a_deploy_starts_no_further_stack_and_the_next_deploy_carries_on() {
+    let w = World::new();
+    // The proxy makes the keys stack's change set slow to create, so the deploy is still at
+    // its first stacks when Ctrl-C comes.
+    let proxy = Proxy::start(w.moto.port(), |r| {
+        if r.action == "ExecuteChangeSet" && r.body.contains("acme-network") {
+            return Verdict::Slow(Duration::from_secs(3));
+        }
+        Verdict::Pass
+    });
+    let mut args: Vec<String> =
+        [&["deploy", "--yes"][..], &FOUNDATION].concat().iter().map(|s| (*s).to_owned()).collect();
+    args.extend(["--endpoint-url".to_owned(), proxy.endpoint.clone()]);
+    let child = Command::new(env!("CARGO_BIN_EXE_acmectl"))
+        .args(&args)
+        .current_dir(w.dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("acmectl starts");
+    // Wait until the network stack's execution is on its way, then Ctrl-C.
+    let started = Instant::now();
+    while proxy.count("ExecuteChangeSet", false) < 2 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("acmectl ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: no further stack was started"), "{stderr}");
+    assert!(stderr.contains("run the same deploy again"), "{stderr}");
+    drop(proxy);
+    let again = w.run(&[&["deploy", "--yes"][..], &FOUNDATION].concat());
+    again.ok();
+    for stack in ["keys", "network", "dns", "ci"] {
+        assert_eq!(w.status(&format!("acme-{stack}")).as_deref(), Some("CREATE_COMPLETE"), "{stack}");
+    }
+}
