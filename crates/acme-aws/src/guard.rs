@@ -48,7 +48,7 @@ impl Allowances {
     }
 
     /// Allowances that matched none of `dangers`: likely a typo, worth a word.
-    pub fn unused<'a>(&'a self, dangers: &[Danger]) -> Vec<String> {
+    pub fn unused(&self, dangers: &[Danger]) -> Vec<String> {
         self.0
             .iter()
             .filter(|(s, l)| !dangers.iter().any(|d| &d.stack_name == s && &d.change.logical_id == l))
