@@ -11,6 +11,8 @@
 //!   a bastion in the VPC can deploy without a public endpoint.
 //! - **Authentication mode `API`**: access entries only, no `aws-auth` ConfigMap. The creator of
 //!   the stack gets no implicit admin entry: admins are exactly `cluster.admin_role_arns`.
+//! - **Service range** set explicitly (`Network::service_cidr`), the one EKS would pick, so the
+//!   Kubernetes synthesis knows the cluster DNS address its network policies must allow.
 //! - **Secrets** are envelope-encrypted with the cluster key of the keys stack. The principal
 //!   that deploys this stack needs `kms:DescribeKey` and `kms:CreateGrant` on that key (EKS
 //!   documents that `kms:GrantIsForAWSResource` must not guard that grant).
@@ -211,7 +213,10 @@ pub fn build(p: &Platform) -> Stack {
             kubernetes_network_config: Some(KubernetesNetworkConfig {
                 elastic_load_balancing: Some(ElasticLoadBalancing { enabled: true }),
                 ip_family: None,
-                service_ipv4_cidr: None,
+                // Fixed here rather than left to EKS, so the cluster DNS address (the range's
+                // tenth) is known to the network policies before the cluster exists. Set once:
+                // EKS cannot change it on a live cluster.
+                service_ipv4_cidr: Some(p.network.service_cidr().to_string()),
             }),
             storage_config: Some(StorageConfig { block_storage: Some(BlockStorage { enabled: true }) }),
             encryption_config: vec![EncryptionConfig {
@@ -387,6 +392,14 @@ mod tests {
         assert_eq!(prop(&s, CLUSTER, "KubernetesNetworkConfig.ElasticLoadBalancing.Enabled"), &json!(true));
         assert_eq!(prop(&s, CLUSTER, "StorageConfig.BlockStorage.Enabled"), &json!(true));
         assert_eq!(prop(&s, CLUSTER, "BootstrapSelfManagedAddons"), &json!(false));
+    }
+
+    #[test]
+    fn service_range_is_explicit_and_clear_of_the_vpc() {
+        assert_eq!(prop(&fixture(), CLUSTER, "KubernetesNetworkConfig.ServiceIpv4Cidr"), "172.20.0.0/16");
+        let mut p = acme_spec::fixture::acme();
+        p.network.cidr = "172.20.0.0/16".parse().expect("cidr");
+        assert_eq!(prop(&build(&p), CLUSTER, "KubernetesNetworkConfig.ServiceIpv4Cidr"), "10.100.0.0/16");
     }
 
     #[test]
