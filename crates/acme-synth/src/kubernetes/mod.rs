@@ -59,6 +59,9 @@ pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 pub const DERIVED_FROM: &str = "acmectl/derived-from";
 
 /// One Kubernetes object of the platform.
+// A Deployment is much larger than a Namespace; objects are built once per run and held in a
+// Vec, so boxing it would only add an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Object {
     ConfigMap(ConfigMap),

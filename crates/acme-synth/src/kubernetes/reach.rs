@@ -336,8 +336,9 @@ pub fn workloads<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Vec<(Stri
 pub struct Matrix {
     pub sources: Vec<String>,
     pub destinations: Vec<String>,
-    /// `allowed[source][destination]`.
-    pub allowed: Vec<Vec<bool>>,
+    /// `allowed[source][destination]`; `None` where neither end is a pod, so no network
+    /// policy governs it (security groups do).
+    pub allowed: Vec<Vec<Option<bool>>>,
 }
 
 impl Matrix {
@@ -394,7 +395,15 @@ impl Matrix {
 
         let allowed = sources
             .iter()
-            .map(|(_, from)| destinations.iter().map(|(_, to, port)| policies.allows(from, to, *port)).collect())
+            .map(|(_, from)| {
+                destinations
+                    .iter()
+                    .map(|(_, to, port)| {
+                        let governed = matches!(from, Endpoint::Pods { .. }) || matches!(to, Endpoint::Pods { .. });
+                        governed.then(|| policies.allows(from, to, *port))
+                    })
+                    .collect()
+            })
             .collect();
         Matrix {
             sources: sources.into_iter().map(|(label, _)| label).collect(),
@@ -403,30 +412,36 @@ impl Matrix {
         }
     }
 
-    /// Whether `source` may reach the destination whose label starts with `destination`.
+    /// Whether `source` may reach `destination` (labels as shown); `None` for an unknown label
+    /// or a cell no network policy governs.
     pub fn get(&self, source: &str, destination: &str) -> Option<bool> {
         let s = self.sources.iter().position(|x| x == source)?;
         let d = self.destinations.iter().position(|x| x == destination)?;
-        Some(self.allowed[s][d])
+        self.allowed[s][d]
     }
 }
 
-/// One line per destination, one column per source: `x` allowed, `.` denied.
+/// One line per destination, one column per source: `x` allowed, `.` denied, blank where no
+/// network policy applies.
 impl fmt::Display for Matrix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let first = self.destinations.iter().map(String::len).max().unwrap_or(0).max("to \\ from".len());
-        write!(f, "{:first$}", "to \\ from")?;
+        let mut header = format!("{:first$}", "to \\ from");
         for s in &self.sources {
-            write!(f, "  {s}")?;
+            header.push_str(&format!("  {s}"));
         }
-        writeln!(f)?;
+        writeln!(f, "{}", header.trim_end())?;
         for (d, destination) in self.destinations.iter().enumerate() {
-            write!(f, "{destination:first$}")?;
+            let mut line = format!("{destination:first$}");
             for (s, source) in self.sources.iter().enumerate() {
-                let mark = if self.allowed[s][d] { "x" } else { "." };
-                write!(f, "  {mark:^width$}", width = source.len())?;
+                let mark = match self.allowed[s][d] {
+                    Some(true) => "x",
+                    Some(false) => ".",
+                    None => "",
+                };
+                line.push_str(&format!("  {mark:^width$}", width = source.len()));
             }
-            writeln!(f)?;
+            writeln!(f, "{}", line.trim_end())?;
         }
         Ok(())
     }
