@@ -116,3 +116,33 @@ fn every_variant_denies_by_default_and_resolves_names() {
         }
     }
 }
+
+/// Every placeholder of every variant's manifests names an output its stack really has, or the
+/// image of a real service: the deploy can fill them all.
+#[test]
+fn every_placeholder_names_a_real_stack_output_or_service_image() {
+    use acme_synth::StackName;
+    for (variant, p) in common::variants() {
+        let artifacts = acme_synth::synthesize(&p);
+        let text: String = artifacts.kubernetes.files().into_values().collect();
+        let placeholders = Values::unresolved(&text);
+        assert!(!placeholders.is_empty(), "{variant}: no placeholder at all?");
+        for placeholder in placeholders {
+            let inner = placeholder.trim_start_matches("${").trim_end_matches('}');
+            let (scope, name) = inner.split_once('.').unwrap_or_else(|| panic!("{variant}: malformed {placeholder}"));
+            if scope == "image" {
+                assert!(p.service(name).is_some(), "{variant}: {placeholder} names no service");
+                continue;
+            }
+            let stack = StackName::ALL
+                .into_iter()
+                .find(|s| s.as_str() == scope)
+                .unwrap_or_else(|| panic!("{variant}: {placeholder} names no stack"));
+            let stack = artifacts.stack(stack).unwrap_or_else(|| panic!("{variant}: {placeholder}: stack not built"));
+            assert!(
+                stack.template.outputs.contains_key(name),
+                "{variant}: {placeholder}: the {scope} stack has no such output"
+            );
+        }
+    }
+}

@@ -2,8 +2,8 @@
 //!
 //! - **HorizontalPodAutoscaler** (`autoscaling/v2`) between the file's `replicas.min` and
 //!   `replicas.max`, at 70 % of the CPU request. It owns the replica count (the Deployment leaves
-//!   it out). It holds min and max even without metrics; scaling on CPU needs the metrics API
-//!   (metrics-server), which Auto Mode does not bring by itself.
+//!   it out). It holds min and max even without metrics; scaling on CPU reads the metrics API,
+//!   which Auto Mode does not serve by itself: the cluster stack adds the `metrics-server` add-on.
 //! - **PodDisruptionBudget**: at most one pod of the service evicted at a time. Not
 //!   `minAvailable: <min>`: while the autoscaler runs exactly `min` pods, that would allow no
 //!   eviction at all and block every node replacement Auto Mode makes (its weekly AMI updates,

@@ -13,6 +13,7 @@
 //!   the stack gets no implicit admin entry: admins are exactly `cluster.admin_role_arns`.
 //! - **Service range** set explicitly (`Network::service_cidr`), the one EKS would pick, so the
 //!   Kubernetes synthesis knows the cluster DNS address its network policies must allow.
+//! - **metrics-server** add-on: the metrics API the services' HorizontalPodAutoscalers scale on.
 //! - **Secrets** are envelope-encrypted with the cluster key of the keys stack. The principal
 //!   that deploys this stack needs `kms:DescribeKey` and `kms:CreateGrant` on that key (EKS
 //!   documents that `kms:GrantIsForAWSResource` must not guard that grant).
@@ -31,7 +32,7 @@ use crate::stacks::names::{self, outputs};
 use crate::{Stack, StackName};
 use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup};
 use acme_cfn::resources::eks::{
-    AccessConfig, AccessEntry, AccessPolicy, AccessScope, BlockStorage, Cluster, ClusterLogging, ComputeConfig,
+    AccessConfig, AccessEntry, AccessPolicy, AccessScope, Addon, BlockStorage, Cluster, ClusterLogging, ComputeConfig,
     ElasticLoadBalancing, EncryptionConfig, KubernetesNetworkConfig, Logging, LoggingTypeConfig, Provider,
     ResourcesVpcConfig, StorageConfig, UpgradePolicy, ZonalShiftConfig,
 };
@@ -47,6 +48,7 @@ pub const NODE_ROLE: &str = "NodeRole";
 pub const LOG_GROUP: &str = "ControlPlaneLogGroup";
 pub const ENDPOINT_SECURITY_GROUP: &str = "ApiEndpointSecurityGroup";
 pub const CI_ACCESS_ENTRY: &str = "CiAccessEntry";
+pub const METRICS_SERVER_ADDON: &str = "MetricsServerAddon";
 
 /// Every control-plane log type EKS can export.
 pub const LOG_TYPES: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -278,6 +280,21 @@ pub fn build(p: &Platform) -> Stack {
         },
     );
 
+    // The services' HorizontalPodAutoscalers scale on CPU, read from the metrics API, which
+    // Auto Mode does not serve by itself. Without this add-on they hold `replicas.min` and never
+    // scale. EKS community add-on; no AWS permissions.
+    t.add(
+        METRICS_SERVER_ADDON,
+        Addon {
+            addon_name: "metrics-server".into(),
+            cluster_name: cluster_name.clone(),
+            addon_version: None,
+            resolve_conflicts: Some("OVERWRITE".into()),
+            configuration_values: None,
+            pod_identity_associations: vec![],
+        },
+    );
+
     t.output(outputs::CLUSTER_NAME, "Name of the EKS cluster", cluster_name);
     t.output(outputs::CLUSTER_ARN, "ARN of the EKS cluster", Expr::att(CLUSTER, "Arn"));
     t.output(outputs::CLUSTER_ENDPOINT, "Kubernetes API endpoint", Expr::att(CLUSTER, "Endpoint"));
@@ -392,6 +409,14 @@ mod tests {
         assert_eq!(prop(&s, CLUSTER, "KubernetesNetworkConfig.ElasticLoadBalancing.Enabled"), &json!(true));
         assert_eq!(prop(&s, CLUSTER, "StorageConfig.BlockStorage.Enabled"), &json!(true));
         assert_eq!(prop(&s, CLUSTER, "BootstrapSelfManagedAddons"), &json!(false));
+    }
+
+    #[test]
+    fn metrics_server_serves_the_autoscalers() {
+        let s = fixture();
+        assert_eq!(prop(&s, METRICS_SERVER_ADDON, "AddonName"), "metrics-server");
+        assert_eq!(prop(&s, METRICS_SERVER_ADDON, "ClusterName"), &json!({ "Ref": CLUSTER }));
+        assert!(resource(&s, METRICS_SERVER_ADDON).property("PodIdentityAssociations").is_none());
     }
 
     #[test]
