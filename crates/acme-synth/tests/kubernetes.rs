@@ -146,3 +146,15 @@ fn every_placeholder_names_a_real_stack_output_or_service_image() {
         }
     }
 }
+
+/// No two objects of a variant share kind, namespace and name: each would overwrite the other.
+#[test]
+fn every_object_is_one_of_a_kind() {
+    for (variant, p) in common::variants() {
+        let m = manifests(&p, &Values::placeholders());
+        let mut seen = std::collections::BTreeSet::new();
+        for o in m.objects() {
+            assert!(seen.insert(o.id()), "{variant}: {} appears twice", o.id());
+        }
+    }
+}
