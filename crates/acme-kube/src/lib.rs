@@ -16,6 +16,8 @@ pub mod diff;
 mod error;
 pub mod object;
 pub mod rollout;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 
 pub use apply::{Action, Applied, Change, Plan, Prune};
