@@ -22,10 +22,10 @@
 //!   [`Cluster::apply`] only with [`Prune::Delete`]. Objects with an owner (made by a
 //!   controller) are never pruned.
 
+use crate::Cluster;
 use crate::diff::{FieldChange, diff};
 use crate::error::Error;
 use crate::object::{self, MANAGED_BY, MANAGED_KINDS, ObjectRef, apply_rank, missing_kind_help, owned_selector};
-use crate::Cluster;
 use futures::{StreamExt, stream};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::discovery::{ApiCapabilities, ApiResource, Scope};
@@ -55,7 +55,9 @@ pub enum Action {
     Create,
     /// The fields the apply changes; values of a Secret's `data` and `stringData` are
     /// redacted.
-    Update { fields: Vec<FieldChange> },
+    Update {
+        fields: Vec<FieldChange>,
+    },
     Unchanged,
     /// An object acmectl owns and no longer synthesizes.
     Delete,
@@ -65,6 +67,10 @@ pub enum Action {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
+    /// Kinds whose orphans could not be looked for (the credentials may not list them across
+    /// namespaces), each with the API server's reason. An orphan of these kinds is not shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prune_unchecked: Vec<String>,
 }
 
 impl Plan {
@@ -94,6 +100,9 @@ pub struct Applied {
     pub changes: Vec<Change>,
     /// Objects acmectl owns and no longer synthesizes, left in place ([`Prune::Keep`]).
     pub orphans_kept: Vec<ObjectRef>,
+    /// As [`Plan::prune_unchecked`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prune_unchecked: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -126,9 +135,9 @@ impl Cluster {
         let client = self.client().await?;
         let (desired, mut discovery) = prepare(&client, platform, objects).await?;
         let mut changes = reconcile(&client, &desired, Mode::DryRun, &mut |_| {}).await?;
-        let orphans = orphans(&client, &mut discovery, platform, &desired).await?;
-        changes.extend(orphans.into_iter().map(|object| Change { object, action: Action::Delete, conflicts: None }));
-        Ok(Plan { changes })
+        let Orphans { found, unchecked } = orphans(&client, &mut discovery, platform, &desired).await?;
+        changes.extend(found.into_iter().map(|object| Change { object, action: Action::Delete, conflicts: None }));
+        Ok(Plan { changes, prune_unchecked: unchecked })
     }
 
     /// Applies `objects` for `platform` with server-side apply, in order, calling `on_change`
@@ -144,13 +153,14 @@ impl Cluster {
         let client = self.client().await?;
         let (desired, mut discovery) = prepare(&client, platform, objects).await?;
         let mut changes = reconcile(&client, &desired, Mode::Apply, on_change).await?;
-        let orphans = orphans(&client, &mut discovery, platform, &desired).await?;
+        let Orphans { found, unchecked } = orphans(&client, &mut discovery, platform, &desired).await?;
         if prune == Prune::Keep {
-            return Ok(Applied { changes, orphans_kept: orphans });
+            return Ok(Applied { changes, orphans_kept: found, prune_unchecked: unchecked });
         }
         let client = self.client().await?;
-        for object in orphans {
-            let Some((resource, _)) = discovery.get(&(object.api_version.clone(), object.kind.clone())).cloned().flatten()
+        for object in found {
+            let Some((resource, _)) =
+                discovery.get(&(object.api_version.clone(), object.kind.clone())).cloned().flatten()
             else {
                 unreachable!("orphans are listed through discovered kinds");
             };
@@ -164,7 +174,7 @@ impl Cluster {
             on_change(&change);
             changes.push(change);
         }
-        Ok(Applied { changes, orphans_kept: Vec::new() })
+        Ok(Applied { changes, orphans_kept: Vec::new(), prune_unchecked: unchecked })
     }
 }
 
@@ -200,7 +210,9 @@ async fn prepare(
         };
         let invalid = |message: String| Error::InvalidObject { index, message };
         match (capabilities.scope, &id.namespace) {
-            (Scope::Namespaced, None) => return Err(invalid(format!("{id} is namespaced and has no metadata.namespace"))),
+            (Scope::Namespaced, None) => {
+                return Err(invalid(format!("{id} is namespaced and has no metadata.namespace")));
+            }
             (Scope::Cluster, Some(_)) => return Err(invalid(format!("{id}: {} is cluster-scoped", id.kind))),
             _ => {}
         }
@@ -220,7 +232,8 @@ async fn resolve(
     if let Some(resolved) = cache.get(&key) {
         return Ok(resolved.clone());
     }
-    let id = ObjectRef { api_version: api_version.to_owned(), kind: kind.to_owned(), namespace: None, name: String::new() };
+    let id =
+        ObjectRef { api_version: api_version.to_owned(), kind: kind.to_owned(), namespace: None, name: String::new() };
     let resolved = match kube::discovery::pinned_kind(client, &id.gvk()).await {
         Ok(found) => Some(found),
         Err(kube::Error::Api(response)) if response.code == 404 => None,
@@ -257,7 +270,8 @@ async fn reconcile(
         }
         drop(results);
         for change in &done {
-            if change.object.kind == "Namespace" && change.object.api_version == "v1" && change.action == Action::Create {
+            if change.object.kind == "Namespace" && change.object.api_version == "v1" && change.action == Action::Create
+            {
                 created_namespaces.insert(change.object.name.clone());
             }
         }
@@ -266,7 +280,12 @@ async fn reconcile(
     Ok(changes)
 }
 
-async fn reconcile_one(client: &kube::Client, d: &Desired, mode: Mode, created_namespaces: &HashSet<String>) -> Result<Change, Error> {
+async fn reconcile_one(
+    client: &kube::Client,
+    d: &Desired,
+    mode: Mode,
+    created_namespaces: &HashSet<String>,
+) -> Result<Change, Error> {
     let api = api(client, &d.resource, d.id.namespace.as_deref());
     let name = d.id.name.as_str();
     let live = api.get_opt(name).await.map_err(|e| Error::api("read", &d.id, e))?;
@@ -323,14 +342,21 @@ fn redact(fields: &mut [FieldChange]) {
     }
 }
 
-/// The objects of `platform` that carry acmectl's labels and are not in `desired`, in
-/// deletion order (reverse apply order).
+struct Orphans {
+    /// In deletion order (reverse apply order).
+    found: Vec<ObjectRef>,
+    unchecked: Vec<String>,
+}
+
+/// The objects of `platform` that carry acmectl's labels and are not in `desired`. A kind the
+/// credentials may not list (403) is reported, not fatal: a CI role scoped to its namespaces
+/// can still plan and apply.
 async fn orphans(
     client: &kube::Client,
     discovery: &mut HashMap<(String, String), Resolved>,
     platform: &str,
     desired: &[Desired],
-) -> Result<Vec<ObjectRef>, Error> {
+) -> Result<Orphans, Error> {
     let wanted: HashSet<Identity> = desired.iter().map(|d| identity(&d.id)).collect();
     let kinds: BTreeSet<(String, String)> = MANAGED_KINDS
         .iter()
@@ -338,15 +364,22 @@ async fn orphans(
         .chain(desired.iter().map(|d| (d.id.api_version.clone(), d.id.kind.clone())))
         .collect();
     let selector = owned_selector(platform);
-    let mut found = Vec::new();
+    let (mut found, mut unchecked) = (Vec::new(), Vec::new());
     for (api_version, kind) in kinds {
         let Some((resource, _)) = resolve(client, discovery, &api_version, &kind).await? else {
             continue; // not served: nothing of that kind can exist
         };
-        let list = Api::<DynamicObject>::all_with(client.clone(), &resource)
+        let list = match Api::<DynamicObject>::all_with(client.clone(), &resource)
             .list(&ListParams::default().labels(&selector))
             .await
-            .map_err(|e| Error::api("list", format!("{kind} in {api_version}"), e))?;
+        {
+            Ok(list) => list,
+            Err(kube::Error::Api(response)) if response.code == 403 => {
+                unchecked.push(format!("{kind} in {api_version}: {}", response.message));
+                continue;
+            }
+            Err(e) => return Err(Error::api("list", format!("{kind} in {api_version}"), e)),
+        };
         for item in list.items {
             let metadata = &item.metadata;
             let owned = metadata.owner_references.as_ref().is_some_and(|o| !o.is_empty());
@@ -366,7 +399,7 @@ async fn orphans(
     }
     found.sort_by(|a, b| apply_rank(&b.kind).cmp(&apply_rank(&a.kind)).then_with(|| a.cmp(b)));
     found.dedup_by(|a, b| identity(a) == identity(b));
-    Ok(found)
+    Ok(Orphans { found, unchecked })
 }
 
 #[cfg(test)]
@@ -389,8 +422,19 @@ mod tests {
     #[test]
     fn a_plan_serializes_flat_for_json_output() {
         let change = Change {
-            object: ObjectRef { api_version: "apps/v1".into(), kind: "Deployment".into(), namespace: Some("shop".into()), name: "api".into() },
-            action: Action::Update { fields: vec![FieldChange { path: "spec.replicas".into(), before: Some(json!(2)), after: Some(json!(3)) }] },
+            object: ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: Some("shop".into()),
+                name: "api".into(),
+            },
+            action: Action::Update {
+                fields: vec![FieldChange {
+                    path: "spec.replicas".into(),
+                    before: Some(json!(2)),
+                    after: Some(json!(3)),
+                }],
+            },
             conflicts: None,
         };
         assert_eq!(
@@ -398,7 +442,7 @@ mod tests {
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "api", "action": "update",
                    "fields": [{"path": "spec.replicas", "before": 2, "after": 3}]})
         );
-        let plan = Plan { changes: vec![Change { action: Action::Unchanged, ..change }] };
+        let plan = Plan { changes: vec![Change { action: Action::Unchanged, ..change }], prune_unchecked: vec![] };
         assert!(!plan.has_changes());
     }
 }

@@ -75,7 +75,14 @@ enum Auth {
     /// The client authenticates itself (kubeconfig: certificates, tokens, exec plugins).
     Client,
     /// An EKS token from AWS credentials, replaced before it expires.
-    Eks { sdk: SdkConfig, cluster: EksCluster, config: kube::Config },
+    Eks(Box<EksAuth>),
+}
+
+struct EksAuth {
+    sdk: SdkConfig,
+    cluster: EksCluster,
+    /// The client configuration without its token.
+    config: kube::Config,
 }
 
 struct Connection {
@@ -97,7 +104,11 @@ impl Cluster {
         config.root_cert = Some(cluster.root_certificates()?);
         let token = token::token(sdk, &cluster.name).await?;
         let connection = eks_connection(&config, &cluster, token)?;
-        Ok(Cluster::new(format!("EKS cluster {}", cluster.name), Auth::Eks { sdk: sdk.clone(), cluster, config }, connection))
+        Ok(Cluster::new(
+            format!("EKS cluster {}", cluster.name),
+            Auth::Eks(Box::new(EksAuth { sdk: sdk.clone(), cluster, config })),
+            connection,
+        ))
     }
 
     /// Connects as kubectl would: `path`, else `KUBECONFIG` (a list of files, merged), else
@@ -107,9 +118,8 @@ impl Cluster {
         let fail = |e: kube::config::KubeconfigError| Error::Kubeconfig { message: chain(&e) };
         let config = match path {
             Some(path) => {
-                let file = Kubeconfig::read_from(path).map_err(|e| Error::Kubeconfig {
-                    message: format!("{}: {}", path.display(), chain(&e)),
-                })?;
+                let file = Kubeconfig::read_from(path)
+                    .map_err(|e| Error::Kubeconfig { message: format!("{}: {}", path.display(), chain(&e)) })?;
                 kube::Config::from_custom_kubeconfig(file, &options).await.map_err(fail)?
             }
             None => kube::Config::from_kubeconfig(&options).await.map_err(fail)?,
@@ -140,7 +150,8 @@ impl Cluster {
     /// (rollout waits) ask for it on every request, so they outlive any one token.
     pub async fn client(&self) -> Result<kube::Client, Error> {
         let mut connection = self.inner.connection.lock().await;
-        if let Auth::Eks { sdk, cluster, config } = &self.inner.auth {
+        if let Auth::Eks(eks) = &self.inner.auth {
+            let EksAuth { sdk, cluster, config } = eks.as_ref();
             let now = sdk.time_source().map_or_else(SystemTime::now, |clock| clock.now());
             if connection.refresh_at.is_some_and(|at| now >= at) {
                 let token = token::token(sdk, &cluster.name).await?;
@@ -185,12 +196,19 @@ mod tests {
         assert_eq!((cluster.name.as_str(), cluster.certificate_authority_data.as_str()), ("acme", "LS0t"));
 
         let err = EksCluster::from_outputs(&outputs(&[("ClusterName", "acme")])).unwrap_err();
-        assert_eq!(err.to_string(), "the cluster stack has no output ClusterEndpoint\nhelp: deploy the cluster stack first");
+        assert_eq!(
+            err.to_string(),
+            "the cluster stack has no output ClusterEndpoint\nhelp: deploy the cluster stack first"
+        );
     }
 
     #[test]
     fn certificate_authority_data_must_be_base64_pem() {
-        let cluster = |data: &str| EksCluster { name: "acme".into(), endpoint: String::new(), certificate_authority_data: data.into() };
+        let cluster = |data: &str| EksCluster {
+            name: "acme".into(),
+            endpoint: String::new(),
+            certificate_authority_data: data.into(),
+        };
         let pem = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
         assert_eq!(cluster(&STANDARD.encode(pem)).root_certificates().unwrap(), vec![vec![1, 2, 3]]);
         let err = cluster("not base64!").root_certificates().unwrap_err();

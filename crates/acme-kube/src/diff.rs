@@ -77,7 +77,8 @@ fn walk_maps(before: &Map<String, Value>, after: &Map<String, Value>, path: &mut
 /// Lists of named things (containers, ports, env, volumes) are matched by name, as the API
 /// server merges them, so inserting a container does not show every later one as changed.
 fn keyed(items: &[Value]) -> Option<Vec<(&str, &Value)>> {
-    let keyed: Vec<_> = items.iter().map(|v| v.get("name").and_then(Value::as_str).map(|n| (n, v))).collect::<Option<_>>()?;
+    let keyed: Vec<_> =
+        items.iter().map(|v| v.get("name").and_then(Value::as_str).map(|n| (n, v))).collect::<Option<_>>()?;
     let mut names: Vec<_> = keyed.iter().map(|(n, _)| *n).collect();
     names.sort_unstable();
     names.dedup();
@@ -167,8 +168,10 @@ mod tests {
     #[test]
     fn added_and_removed_fields_and_odd_keys() {
         let live = json!({"metadata": {"labels": {"app.kubernetes.io/name": "api", "tier": "web"}}});
-        let applied = json!({"metadata": {"labels": {"app.kubernetes.io/name": "api", "app.kubernetes.io/version": "2"}}});
-        let paths: Vec<_> = diff(&live, &applied).into_iter().map(|c| (c.path, c.before.is_some(), c.after.is_some())).collect();
+        let applied =
+            json!({"metadata": {"labels": {"app.kubernetes.io/name": "api", "app.kubernetes.io/version": "2"}}});
+        let paths: Vec<_> =
+            diff(&live, &applied).into_iter().map(|c| (c.path, c.before.is_some(), c.after.is_some())).collect();
         assert_eq!(
             paths,
             vec![
@@ -181,7 +184,8 @@ mod tests {
     #[test]
     fn a_new_container_is_one_change_not_a_shift_of_all_later_ones() {
         let live = json!({"c": [{"name": "a", "image": "1"}, {"name": "b", "image": "1"}]});
-        let applied = json!({"c": [{"name": "z", "image": "1"}, {"name": "a", "image": "1"}, {"name": "b", "image": "1"}]});
+        let applied =
+            json!({"c": [{"name": "z", "image": "1"}, {"name": "a", "image": "1"}, {"name": "b", "image": "1"}]});
         let changes = diff(&live, &applied);
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].path, "c[name=z]");

@@ -125,7 +125,9 @@ pub(crate) fn missing_kind_help(api_version: &str, kind: &str) -> String {
             "{kind} in {group} comes with the VPC CNI's network policy support (EKS Auto Mode, or the \
              vpc-cni add-on with enableNetworkPolicy); enable it on the cluster"
         ),
-        _ => format!("install the CustomResourceDefinition of {kind}, or use a cluster version that serves {api_version}"),
+        _ => format!(
+            "install the CustomResourceDefinition of {kind}, or use a cluster version that serves {api_version}"
+        ),
     }
 }
 
@@ -166,7 +168,8 @@ mod tests {
 
     #[test]
     fn reads_references_and_rejects_incomplete_objects() {
-        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}});
+        let deployment =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}});
         let id = ObjectRef::of(&deployment, 0).unwrap();
         assert_eq!(id.to_string(), "Deployment shop/web");
         assert_eq!(id.group_version(), ("apps", "v1"));

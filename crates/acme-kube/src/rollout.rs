@@ -35,11 +35,16 @@ impl fmt::Display for DeploymentRef {
 #[serde(tag = "phase", rename_all = "lowercase")]
 pub enum Phase {
     /// Still rolling out; the message says what it waits for.
-    Progressing { message: String },
+    Progressing {
+        message: String,
+    },
     Complete,
     /// It will not finish by itself: `ProgressDeadlineExceeded`, `ReplicaFailure` (pods cannot
     /// be created: quota, admission), or the Deployment is paused.
-    Failed { reason: String, message: String },
+    Failed {
+        reason: String,
+        message: String,
+    },
 }
 
 /// A Deployment's rollout, as read from its status.
@@ -73,7 +78,10 @@ impl RolloutState {
             .map(|pod| pod.containers.iter().map(|c| (c.name.clone(), c.image.clone().unwrap_or_default())).collect())
             .unwrap_or_default();
         let mut state = RolloutState {
-            deployment: DeploymentRef::new(meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default()),
+            deployment: DeploymentRef::new(
+                meta.namespace.clone().unwrap_or_default(),
+                meta.name.clone().unwrap_or_default(),
+            ),
             generation: meta.generation.unwrap_or(0),
             observed_generation: status.observed_generation.unwrap_or(0),
             desired: spec.and_then(|s| s.replicas).unwrap_or(1),
@@ -94,7 +102,9 @@ impl RolloutState {
             failed("Paused", Some(&"the Deployment is paused; resume it (kubectl rollout resume)".to_owned()))
         } else if state.observed_generation < state.generation {
             progressing("waiting for the Deployment controller to observe the new spec".into())
-        } else if let Some(c) = condition("Progressing").filter(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded")) {
+        } else if let Some(c) =
+            condition("Progressing").filter(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
+        {
             failed("ProgressDeadlineExceeded", c.message.as_ref())
         } else if let Some(c) = condition("ReplicaFailure").filter(|c| c.status == "True") {
             failed(&format!("ReplicaFailure ({})", c.reason.as_deref().unwrap_or("unknown")), c.message.as_ref())
@@ -147,7 +157,10 @@ impl Cluster {
     pub async fn rollout(&self, deployment: &DeploymentRef) -> Result<Option<RolloutState>, Error> {
         let client = self.client().await?;
         let api: Api<Deployment> = Api::namespaced(client, &deployment.namespace);
-        let found = api.get_opt(&deployment.name).await.map_err(|e| Error::api("read", format!("Deployment {deployment}"), e))?;
+        let found = api
+            .get_opt(&deployment.name)
+            .await
+            .map_err(|e| Error::api("read", format!("Deployment {deployment}"), e))?;
         Ok(found.as_ref().map(RolloutState::of))
     }
 
@@ -170,7 +183,9 @@ impl Cluster {
         let mut last: BTreeMap<&DeploymentRef, RolloutState> = BTreeMap::new();
         let mut pending: Vec<&DeploymentRef> = deployments.iter().collect();
         loop {
-            let mut reads = stream::iter(pending.clone()).map(|d| async move { (d, self.rollout(d).await) }).buffered(crate::apply::CONCURRENCY);
+            let mut reads = stream::iter(pending.clone())
+                .map(|d| async move { (d, self.rollout(d).await) })
+                .buffered(crate::apply::CONCURRENCY);
             let mut still = Vec::new();
             while let Some((d, state)) = reads.next().await {
                 let state = state?.ok_or_else(|| Error::DeploymentNotFound { deployment: d.to_string() })?;
@@ -179,7 +194,11 @@ impl Cluster {
                 }
                 match &state.phase {
                     Phase::Failed { reason, message } => {
-                        return Err(Error::RolloutFailed { deployment: d.to_string(), reason: reason.clone(), message: message.clone() });
+                        return Err(Error::RolloutFailed {
+                            deployment: d.to_string(),
+                            reason: reason.clone(),
+                            message: message.clone(),
+                        });
                     }
                     Phase::Progressing { .. } => still.push(d),
                     Phase::Complete => {}
@@ -222,7 +241,10 @@ mod tests {
 
     #[test]
     fn a_rollout_completes_when_every_replica_is_new_and_available() {
-        let state = RolloutState::of(&deployment(2, json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3})));
+        let state = RolloutState::of(&deployment(
+            2,
+            json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}),
+        ));
         assert_eq!(state.phase, Phase::Complete);
         assert_eq!(state.images, BTreeMap::from([("api".to_owned(), "api:1.4.2".to_owned())]));
         assert_eq!(state.to_string(), "shop/api: rolled out (3 available)");
@@ -234,17 +256,41 @@ mod tests {
             Phase::Progressing { message } => message,
             other => panic!("{other:?}"),
         };
-        assert!(message(phase(2, json!({"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}))).contains("observe"));
-        assert_eq!(message(phase(2, json!({"observedGeneration": 2, "replicas": 4, "updatedReplicas": 1}))), "1 of 3 new replicas updated");
-        assert_eq!(message(phase(2, json!({"observedGeneration": 2, "replicas": 4, "updatedReplicas": 3}))), "1 old replicas pending termination");
-        assert_eq!(message(phase(2, json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 2}))), "2 of 3 updated replicas available");
+        assert!(
+            message(phase(
+                2,
+                json!({"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3})
+            ))
+            .contains("observe")
+        );
+        assert_eq!(
+            message(phase(2, json!({"observedGeneration": 2, "replicas": 4, "updatedReplicas": 1}))),
+            "1 of 3 new replicas updated"
+        );
+        assert_eq!(
+            message(phase(2, json!({"observedGeneration": 2, "replicas": 4, "updatedReplicas": 3}))),
+            "1 old replicas pending termination"
+        );
+        assert_eq!(
+            message(phase(
+                2,
+                json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 2})
+            )),
+            "2 of 3 updated replicas available"
+        );
     }
 
     #[test]
     fn deadline_exceeded_and_replica_failure_fail_with_the_controllers_reason() {
         let deadline = json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1, "conditions": [
             {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "ReplicaSet \"api-7d\" has timed out progressing."}]});
-        assert_eq!(phase(2, deadline), Phase::Failed { reason: "ProgressDeadlineExceeded".into(), message: "ReplicaSet \"api-7d\" has timed out progressing.".into() });
+        assert_eq!(
+            phase(2, deadline),
+            Phase::Failed {
+                reason: "ProgressDeadlineExceeded".into(),
+                message: "ReplicaSet \"api-7d\" has timed out progressing.".into()
+            }
+        );
 
         let quota = json!({"observedGeneration": 2, "updatedReplicas": 0, "conditions": [
             {"type": "Progressing", "status": "True", "reason": "NewReplicaSetCreated"},

@@ -45,7 +45,13 @@ pub struct Kind {
     pub namespaced: bool,
 }
 
-const fn kind(group: &'static str, version: &'static str, kind: &'static str, plural: &'static str, namespaced: bool) -> Kind {
+const fn kind(
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    namespaced: bool,
+) -> Kind {
     Kind { group, version, kind, plural, namespaced }
 }
 
@@ -102,6 +108,8 @@ struct State {
     resource_version: u64,
     uid: u64,
     requests: Vec<RecordedRequest>,
+    /// (verb, kind) pairs answered with 403 Forbidden.
+    forbidden: Vec<(String, String)>,
 }
 
 /// The fake API server. Dropping it stops it.
@@ -196,6 +204,12 @@ impl FakeApiServer {
     /// Every stored object, ordered by api version, kind, namespace and name.
     pub fn objects(&self) -> Vec<Value> {
         self.state().objects.values().map(|s| s.object.clone()).collect()
+    }
+
+    /// Answers `verb` (`get`, `list`, `patch`, `delete`) on `kind` with 403 Forbidden, as RBAC
+    /// does for credentials without that permission.
+    pub fn forbid(&self, verb: &str, kind: &str) {
+        self.state().forbidden.push((verb.to_owned(), kind.to_owned()));
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -320,11 +334,7 @@ async fn handle(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Result<
         uri: parts.uri.to_string(),
         authorization: parts.headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned),
     });
-    let query: BTreeMap<String, String> = parts
-        .uri
-        .query()
-        .map(|q| url_decode_pairs(q).collect())
-        .unwrap_or_default();
+    let query: BTreeMap<String, String> = parts.uri.query().map(|q| url_decode_pairs(q).collect()).unwrap_or_default();
     let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     Ok(route(&mut state, &parts.method, parts.uri.path(), &query, &content_type, &body))
 }
@@ -368,10 +378,22 @@ struct Target {
     name: Option<String>,
 }
 
-fn route(state: &mut State, method: &Method, path: &str, query: &BTreeMap<String, String>, content_type: &str, body: &[u8]) -> Reply {
+fn route(
+    state: &mut State,
+    method: &Method,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    content_type: &str,
+    body: &[u8],
+) -> Reply {
     let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let (group, version, rest) = match segments.as_slice() {
-        ["api"] => return reply(StatusCode::OK, &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})),
+        ["api"] => {
+            return reply(
+                StatusCode::OK,
+                &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}),
+            );
+        }
         ["apis"] => return reply(StatusCode::OK, &group_list(state)),
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
@@ -391,13 +413,39 @@ fn route(state: &mut State, method: &Method, path: &str, query: &BTreeMap<String
     let Some(kind) = state.kind_by_plural(group, version, plural) else {
         return not_found("the server could not find the requested resource");
     };
-    let target = Target { kind, namespace: namespace.filter(|_| kind.namespaced).map(str::to_owned), name: name.map(str::to_owned) };
+    let target = Target {
+        kind,
+        namespace: namespace.filter(|_| kind.namespaced).map(str::to_owned),
+        name: name.map(str::to_owned),
+    };
+    let verb = match (method, &target.name) {
+        (&Method::GET, Some(_)) => "get",
+        (&Method::GET, None) => "list",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, _) => "delete",
+        _ => "",
+    };
+    if state.forbidden.iter().any(|(v, k)| v == verb && k == kind.kind) {
+        let scope = target
+            .namespace
+            .as_ref()
+            .map_or("at the cluster scope".to_owned(), |ns| format!("in the namespace \"{ns}\""));
+        let message = format!(
+            "{}.{} is forbidden: User \"ci\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
+            kind.plural, kind.group, kind.plural, kind.group
+        );
+        return status(StatusCode::FORBIDDEN, "Forbidden", message);
+    }
     match (method, &target.name) {
         (&Method::GET, Some(_)) => get(state, &target),
         (&Method::GET, None) => list(state, &target, query),
         (&Method::PATCH, Some(_)) => apply(state, &target, query, content_type, body),
         (&Method::DELETE, Some(_)) => delete(state, &target),
-        _ => status(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("the fake does not serve {method} {path}")),
+        _ => status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("the fake does not serve {method} {path}"),
+        ),
     }
 }
 
@@ -412,7 +460,8 @@ fn group_list(state: &State) -> Value {
     let groups: Vec<Value> = groups
         .into_iter()
         .map(|(group, versions)| {
-            let versions: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+            let versions: Vec<Value> =
+                versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
             json!({"name": group, "versions": versions, "preferredVersion": versions[0]})
         })
         .collect();
@@ -434,7 +483,12 @@ fn resource_list(state: &State, group: &str, version: &str) -> Value {
 }
 
 fn key(target: &Target) -> Key {
-    (target.kind.api_version(), target.kind.kind.to_owned(), target.namespace.clone(), target.name.clone().unwrap_or_default())
+    (
+        target.kind.api_version(),
+        target.kind.kind.to_owned(),
+        target.namespace.clone(),
+        target.name.clone().unwrap_or_default(),
+    )
 }
 
 fn missing(target: &Target) -> Reply {
@@ -468,7 +522,9 @@ fn list(state: &State, target: &Target, query: &BTreeMap<String, String>) -> Rep
     let items: Vec<Value> = state
         .objects
         .iter()
-        .filter(|((v, k, ns, _), _)| *v == api_version && k == target.kind.kind && (target.namespace.is_none() || *ns == target.namespace))
+        .filter(|((v, k, ns, _), _)| {
+            *v == api_version && k == target.kind.kind && (target.namespace.is_none() || *ns == target.namespace)
+        })
         .map(|(_, stored)| &stored.object)
         .filter(|object| {
             selector.iter().all(|(label, equal, value)| {
@@ -505,10 +561,20 @@ fn delete(state: &mut State, target: &Target) -> Reply {
 }
 
 /// Server-side apply.
-fn apply(state: &mut State, target: &Target, query: &BTreeMap<String, String>, content_type: &str, body: &[u8]) -> Reply {
+fn apply(
+    state: &mut State,
+    target: &Target,
+    query: &BTreeMap<String, String>,
+    content_type: &str,
+    body: &[u8],
+) -> Reply {
     let bad = |message: String| status(StatusCode::BAD_REQUEST, "BadRequest", message);
     if !content_type.starts_with("application/apply-patch+yaml") {
-        return status(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", format!("the fake takes only apply patches, not {content_type:?}"));
+        return status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!("the fake takes only apply patches, not {content_type:?}"),
+        );
     }
     let Some(manager) = query.get("fieldManager").filter(|m| !m.is_empty()) else {
         return bad("PATCH, application/apply-patch+yaml: fieldManager is required".into());
@@ -522,7 +588,10 @@ fn apply(state: &mut State, target: &Target, query: &BTreeMap<String, String>, c
     };
     let api_version = target.kind.api_version();
     if patch["apiVersion"] != api_version.as_str() || patch["kind"] != target.kind.kind {
-        return bad(format!("the patch is {} {}, the URL is {api_version} {}", patch["apiVersion"], patch["kind"], target.kind.kind));
+        return bad(format!(
+            "the patch is {} {}, the URL is {api_version} {}",
+            patch["apiVersion"], patch["kind"], target.kind.kind
+        ));
     }
     if patch["metadata"]["name"].as_str() != target.name.as_deref() {
         return bad("metadata.name does not match the URL".into());
@@ -579,10 +648,8 @@ fn apply(state: &mut State, target: &Target, query: &BTreeMap<String, String>, c
         return status(StatusCode::CONFLICT, "Conflict", message);
     }
     // Forced: the conflicting fields change hands. Fields set to the same value are shared.
-    let taken: BTreeMap<String, BTreeSet<FieldPath>> = conflicts
-        .into_iter()
-        .map(|(other, fields)| (other.clone(), fields.into_iter().cloned().collect()))
-        .collect();
+    let taken: BTreeMap<String, BTreeSet<FieldPath>> =
+        conflicts.into_iter().map(|(other, fields)| (other.clone(), fields.into_iter().cloned().collect())).collect();
     for (other, fields) in &taken {
         if let Some(owned) = managers.get_mut(other) {
             owned.retain(|f| !fields.contains(f));

@@ -79,9 +79,8 @@ pub fn presign(cluster: &str, region: &str, credentials: &Credentials, now: Syst
 /// credential chain, `AWS_PROFILE`, ...).
 pub async fn token(sdk: &SdkConfig, cluster: &str) -> Result<EksToken, Error> {
     let fail = |message: String| Error::Token { cluster: cluster.to_owned(), message };
-    let provider = sdk
-        .credentials_provider()
-        .ok_or_else(|| fail("the AWS configuration has no credentials provider".into()))?;
+    let provider =
+        sdk.credentials_provider().ok_or_else(|| fail("the AWS configuration has no credentials provider".into()))?;
     let credentials = provider.provide_credentials().await.map_err(|e| fail(crate::error::chain(&e)))?;
     let region = sdk.region().ok_or_else(|| fail("no AWS region is configured".into()))?;
     let now = sdk.time_source().map_or_else(SystemTime::now, |clock| clock.now());

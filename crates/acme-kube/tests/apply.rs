@@ -63,7 +63,10 @@ async fn apply_creates_in_order_and_a_second_apply_changes_nothing() {
     let server = FakeApiServer::start().await;
     let cluster = server.cluster();
     let mut seen = Vec::new();
-    let applied = cluster.apply(PLATFORM, &objects("api:1"), Prune::Delete, &mut |c| seen.push(c.object.to_string())).await.unwrap();
+    let applied = cluster
+        .apply(PLATFORM, &objects("api:1"), Prune::Delete, &mut |c| seen.push(c.object.to_string()))
+        .await
+        .unwrap();
     assert_eq!(actions(&applied.changes), APPLY_ORDER.map(|o| (o.to_owned(), Action::Create)));
     assert_eq!(seen, APPLY_ORDER);
 
@@ -141,7 +144,10 @@ async fn a_changed_object_shows_the_fields_that_change() {
         Action::Update { fields } => Some(fields.clone()),
         _ => None,
     });
-    assert_eq!(fields, Some(vec![FieldChange { path: "metadata.labels.tier".into(), before: Some(json!("web")), after: None }]));
+    assert_eq!(
+        fields,
+        Some(vec![FieldChange { path: "metadata.labels.tier".into(), before: Some(json!("web")), after: None }])
+    );
     cluster.apply(PLATFORM, &objects("api:2"), Prune::Delete, &mut |_| {}).await.unwrap();
     let stored = server.get("apps/v1", "Deployment", Some("shop"), "api").unwrap();
     assert!(stored["metadata"]["labels"].get("tier").is_none(), "{stored:#}");
@@ -160,13 +166,17 @@ async fn a_field_changed_by_hand_is_a_conflict_the_plan_names_and_the_apply_take
         &kube::discovery::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk("apps", "v1", "Deployment")),
     );
     let scale = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": 5}});
-    api.patch("api", &kube::api::PatchParams::apply("kubectl-edit").force(), &kube::api::Patch::Apply(&scale)).await.unwrap();
+    api.patch("api", &kube::api::PatchParams::apply("kubectl-edit").force(), &kube::api::Patch::Apply(&scale))
+        .await
+        .unwrap();
 
     let plan = cluster.plan(PLATFORM, &objects("api:1")).await.unwrap();
     let change = plan.changes.iter().find(|c| c.object.kind == "Deployment").unwrap();
     assert_eq!(
         change.action,
-        Action::Update { fields: vec![FieldChange { path: "spec.replicas".into(), before: Some(json!(5)), after: Some(json!(2)) }] }
+        Action::Update {
+            fields: vec![FieldChange { path: "spec.replicas".into(), before: Some(json!(5)), after: Some(json!(2)) }]
+        }
     );
     let conflicts = change.conflicts.as_deref().expect("the conflict is reported");
     assert!(conflicts.contains("kubectl-edit") && conflicts.contains(".spec.replicas"), "{conflicts}");
@@ -191,7 +201,8 @@ async fn pruning_finds_what_acmectl_owns_and_no_longer_synthesizes() {
     // and one a controller made (it has an owner).
     server.insert(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "theirs", "namespace": "shop",
         "labels": {"app.kubernetes.io/managed-by": "acmectl", "app.kubernetes.io/part-of": "other"}}}));
-    server.insert(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "by-hand", "namespace": "shop"}}));
+    server
+        .insert(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "by-hand", "namespace": "shop"}}));
     server.insert(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "made", "namespace": "shop",
         "labels": {"app.kubernetes.io/managed-by": "acmectl", "app.kubernetes.io/part-of": PLATFORM},
         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "api", "uid": "1"}]}}));
@@ -209,7 +220,8 @@ async fn pruning_finds_what_acmectl_owns_and_no_longer_synthesizes() {
     assert!(server.get("apps/v1", "Deployment", Some("shop"), "worker").is_some());
 
     let pruned = cluster.apply(PLATFORM, &objects("api:1"), Prune::Delete, &mut |_| {}).await.unwrap();
-    let deleted: Vec<String> = pruned.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.object.to_string()).collect();
+    let deleted: Vec<String> =
+        pruned.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.object.to_string()).collect();
     assert_eq!(deleted, deletes);
     assert!(pruned.orphans_kept.is_empty());
     assert!(server.get("apps/v1", "Deployment", Some("shop"), "worker").is_none());
@@ -229,12 +241,18 @@ async fn a_kind_the_cluster_lacks_stops_the_apply_before_anything_changes() {
     let err = cluster.apply(PLATFORM, &objects("api:1"), Prune::Delete, &mut |_| {}).await.unwrap_err();
     match &err {
         Error::KindNotServed { api_version, kind, object, help } => {
-            assert_eq!((api_version.as_str(), kind.as_str(), object.as_str()), ("eks.amazonaws.com/v1", "TargetGroupBinding", "TargetGroupBinding shop/api"));
+            assert_eq!(
+                (api_version.as_str(), kind.as_str(), object.as_str()),
+                ("eks.amazonaws.com/v1", "TargetGroupBinding", "TargetGroupBinding shop/api")
+            );
             assert!(help.contains("Auto Mode"), "{help}");
         }
         other => panic!("{other}"),
     }
-    assert!(err.to_string().starts_with("the cluster does not serve TargetGroupBinding in eks.amazonaws.com/v1"), "{err}");
+    assert!(
+        err.to_string().starts_with("the cluster does not serve TargetGroupBinding in eks.amazonaws.com/v1"),
+        "{err}"
+    );
     assert_eq!(server.objects(), before, "nothing was applied");
     assert!(server.requests().iter().all(|r| r.method == "GET"));
     // A plan says the same.
@@ -251,7 +269,10 @@ async fn bad_input_is_refused_before_any_request() {
     foreign["metadata"]["labels"] = json!({"app.kubernetes.io/part-of": "other"});
     assert!(matches!(cluster.plan(PLATFORM, &[foreign]).await, Err(Error::Ownership { .. })));
     let nameless = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "shop"}});
-    assert!(matches!(cluster.plan(PLATFORM, &[namespace("shop"), nameless]).await, Err(Error::InvalidObject { index: 1, .. })));
+    assert!(matches!(
+        cluster.plan(PLATFORM, &[namespace("shop"), nameless]).await,
+        Err(Error::InvalidObject { index: 1, .. })
+    ));
     assert!(server.requests().is_empty());
 
     let unplaced = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
@@ -269,12 +290,16 @@ async fn a_kubeconfig_reaches_the_cluster_with_its_context() {
     let cluster = acme_kube::Cluster::kubeconfig(Some(&path), Some("fake")).await.unwrap();
     assert!(cluster.description().starts_with("kubeconfig context fake"), "{}", cluster.description());
     let plan = cluster.plan(PLATFORM, &[namespace("shop")]).await.unwrap();
-    assert_eq!(plan.changes[0].object, ObjectRef { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: "shop".into() });
+    assert_eq!(
+        plan.changes[0].object,
+        ObjectRef { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: "shop".into() }
+    );
     assert!(server.requests().iter().all(|r| r.authorization.as_deref() == Some("Bearer fake-token")));
 
     let err = acme_kube::Cluster::kubeconfig(Some(&path), Some("prod")).await.err().expect("no such context");
     assert!(matches!(err, Error::Kubeconfig { .. }) && err.to_string().contains("prod"), "{err}");
-    let err = acme_kube::Cluster::kubeconfig(Some(&dir.path().join("missing")), None).await.err().expect("no such file");
+    let err =
+        acme_kube::Cluster::kubeconfig(Some(&dir.path().join("missing")), None).await.err().expect("no such file");
     assert!(err.to_string().contains("missing"), "{err}");
 }
 
@@ -286,4 +311,25 @@ async fn an_unreachable_cluster_is_an_error_that_says_why() {
     let err = cluster.plan(PLATFORM, &[namespace("shop")]).await.unwrap_err();
     assert!(matches!(err, Error::Api { code: None, .. }), "{err}");
     assert!(err.to_string().to_lowercase().contains("connect"), "{err}");
+}
+
+#[tokio::test]
+async fn a_kind_the_credentials_may_not_list_is_reported_not_fatal() {
+    let server = FakeApiServer::start().await;
+    let cluster = server.cluster();
+    server.forbid("list", "ClusterRole");
+    let plan = cluster.plan(PLATFORM, &objects("api:1")).await.unwrap();
+    assert_eq!(plan.prune_unchecked.len(), 1, "{:?}", plan.prune_unchecked);
+    assert!(plan.prune_unchecked[0].starts_with(
+        "ClusterRole in rbac.authorization.k8s.io/v1: clusterroles.rbac.authorization.k8s.io is forbidden"
+    ));
+    let applied = cluster.apply(PLATFORM, &objects("api:1"), Prune::Delete, &mut |_| {}).await.unwrap();
+    assert_eq!(applied.prune_unchecked, plan.prune_unchecked);
+
+    // Forbidden elsewhere is an error that names the object and keeps the server's words.
+    server.forbid("patch", "Deployment");
+    let err = cluster.apply(PLATFORM, &objects("api:2"), Prune::Delete, &mut |_| {}).await.unwrap_err();
+    assert_eq!(err.code(), Some(403));
+    assert!(err.to_string().starts_with("apply Deployment shop/api: "), "{err}");
+    assert!(err.to_string().contains("cannot patch resource \"deployments\""), "{err}");
 }

@@ -14,7 +14,10 @@ fn acme_kube_builds_no_ring() {
         .expect("cargo tree runs");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "cargo tree failed:\n{stderr}");
-    assert!(stdout.trim().is_empty() && stderr.contains("nothing to print"), "ring is in acme-kube's graph:\n{stdout}{stderr}");
+    assert!(
+        stdout.trim().is_empty() && stderr.contains("nothing to print"),
+        "ring is in acme-kube's graph:\n{stdout}{stderr}"
+    );
 }
 
 #[tokio::test]

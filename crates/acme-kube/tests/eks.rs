@@ -24,7 +24,13 @@ fn now() -> SystemTime {
 }
 
 fn credentials(session_token: Option<&str>) -> Credentials {
-    Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", session_token.map(str::to_owned), None, "test")
+    Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        session_token.map(str::to_owned),
+        None,
+        "test",
+    )
 }
 
 /// The presigned URL inside a token, and its query parameters.
@@ -72,13 +78,19 @@ fn the_token_is_a_presigned_get_caller_identity_bound_to_the_cluster() {
     ]
     .join("&");
     let empty_payload = hex::encode(Sha256::digest(b""));
-    let canonical_request =
-        format!("GET\n/\n{canonical_query}\nhost:sts.us-east-1.amazonaws.com\nx-k8s-aws-id:acme\n\nhost;x-k8s-aws-id\n{empty_payload}");
+    let canonical_request = format!(
+        "GET\n/\n{canonical_query}\nhost:sts.us-east-1.amazonaws.com\nx-k8s-aws-id:acme\n\nhost;x-k8s-aws-id\n{empty_payload}"
+    );
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n20260101T000000Z\n20260101/us-east-1/sts/aws4_request\n{}",
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
-    let key = aws_sigv4::sign::v4::generate_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now(), "us-east-1", "sts");
+    let key = aws_sigv4::sign::v4::generate_signing_key(
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        now(),
+        "us-east-1",
+        "sts",
+    );
     let expected = aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes());
     assert_eq!(params["X-Amz-Signature"], expected);
 
@@ -187,7 +199,9 @@ impl ProvideCredentials for NoCredentials {
     where
         Self: 'a,
     {
-        future::ProvideCredentials::ready(Err(CredentialsError::not_loaded("no credentials in the environment, profile or instance role")))
+        future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+            "no credentials in the environment, profile or instance role",
+        )))
     }
 }
 
@@ -195,7 +209,10 @@ impl ProvideCredentials for NoCredentials {
 async fn without_credentials_the_error_says_so_and_nothing_is_sent() {
     let server = FakeApiServer::start().await;
     let clock = Clock(Arc::new(Mutex::new(now())));
-    let err = Cluster::eks(eks_cluster(&server), &sdk(&clock, SharedCredentialsProvider::new(NoCredentials))).await.err().unwrap();
+    let err = Cluster::eks(eks_cluster(&server), &sdk(&clock, SharedCredentialsProvider::new(NoCredentials)))
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Token { .. }), "{err}");
     let message = err.to_string();
     assert!(message.starts_with("cluster acme: cannot make an EKS token: "), "{message}");
@@ -204,6 +221,7 @@ async fn without_credentials_the_error_says_so_and_nothing_is_sent() {
 
     let mut bad_ca = eks_cluster(&server);
     bad_ca.certificate_authority_data = "%%%".into();
-    let err = Cluster::eks(bad_ca, &sdk(&clock, SharedCredentialsProvider::new(credentials(None)))).await.err().unwrap();
+    let err =
+        Cluster::eks(bad_ca, &sdk(&clock, SharedCredentialsProvider::new(credentials(None)))).await.err().unwrap();
     assert!(matches!(err, Error::CertificateAuthority { .. }), "{err}");
 }

@@ -75,7 +75,11 @@ async fn a_rollout_that_does_not_finish_times_out_naming_what_it_waits_for() {
     let started = std::time::Instant::now();
     let err = server
         .cluster()
-        .wait_for_rollouts(&[DeploymentRef::new("shop", "api"), DeploymentRef::new("shop", "web")], quick(300), &mut |_| {})
+        .wait_for_rollouts(
+            &[DeploymentRef::new("shop", "api"), DeploymentRef::new("shop", "web")],
+            quick(300),
+            &mut |_| {},
+        )
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
@@ -94,7 +98,11 @@ async fn a_rollout_past_its_progress_deadline_fails_at_once_with_the_reason() {
     let server = server_with(&["api"]).await;
     server.exceed_progress_deadline("shop", "api");
     let started = std::time::Instant::now();
-    let err = server.cluster().wait_for_rollouts(&[DeploymentRef::new("shop", "api")], quick(10_000), &mut |_| {}).await.unwrap_err();
+    let err = server
+        .cluster()
+        .wait_for_rollouts(&[DeploymentRef::new("shop", "api")], quick(10_000), &mut |_| {})
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5), "it failed without waiting out the timeout");
     match &err {
         Error::RolloutFailed { deployment, reason, message } => {
@@ -110,7 +118,11 @@ async fn reading_state_and_images_of_a_deployment() {
     let server = server_with(&["api"]).await;
     let cluster = server.cluster();
     let api = DeploymentRef::new("shop", "api");
-    server.set_status("shop", "api", json!({"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}));
+    server.set_status(
+        "shop",
+        "api",
+        json!({"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}),
+    );
     let state = cluster.rollout(&api).await.unwrap().unwrap();
     assert_eq!((state.desired, state.updated, state.available, state.phase), (3, 3, 3, Phase::Complete));
 
