@@ -398,7 +398,9 @@ async fn orphans(
         }
     }
     found.sort_by(|a, b| apply_rank(&b.kind).cmp(&apply_rank(&a.kind)).then_with(|| a.cmp(b)));
-    found.dedup_by(|a, b| identity(a) == identity(b));
+    // One object listed through two versions of its kind is one orphan.
+    let mut seen = HashSet::new();
+    found.retain(|id| seen.insert(identity(id)));
     Ok(Orphans { found, unchecked })
 }
 
