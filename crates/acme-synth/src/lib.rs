@@ -5,6 +5,7 @@
 //! outputs each stack takes as parameters, and the [`Plan`] is derived from that.
 
 mod artifacts;
+mod overrides;
 mod plan;
 mod stack;
 pub mod stacks;
