@@ -1153,7 +1153,8 @@ pub fn nearest_names<'a>(word: &str, candidates: impl IntoIterator<Item = &'a st
     ranked.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -6,7 +6,7 @@
 //! line of acme.yaml with the nearest names: a typo must never silently patch nothing.
 
 use crate::{Artifacts, StackName};
-use acme_spec::validate::{nearest, nearest_names};
+use acme_spec::validate::{edit_distance, nearest, nearest_names};
 use acme_spec::{Issue, Override, OverrideAction, PathStep, path_text};
 use serde_json::Value;
 
@@ -81,8 +81,9 @@ fn patch(properties: &mut Value, steps: &[PathStep], action: &OverrideAction) ->
     match (current, last, action) {
         (Value::Object(map), PathStep::Key(key), OverrideAction::Set(value)) => {
             if !map.contains_key(key) {
-                // Adding a property is allowed, but not one that is a typo of an existing one.
-                if let Some(close) = nearest(key, map.keys().map(String::as_str)) {
+                // Adding a property is allowed, but not one that is a typo of an existing one:
+                // the same name in other case, or one or two characters off.
+                if let Some(close) = near_miss(key, map.keys().map(String::as_str)) {
                     return Err((
                         format!("`{here}` has no `{key}`"),
                         format!("did you mean `{close}`? (a new property may not be a near-miss of an existing one)"),
@@ -117,6 +118,12 @@ fn patch(properties: &mut Value, steps: &[PathStep], action: &OverrideAction) ->
         }
         (other, step, _) => Err(wrong_shape(&here, other, step)),
     }
+}
+
+fn near_miss<'a>(key: &str, existing: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    existing
+        .filter(|e| e.eq_ignore_ascii_case(key) || (key.len() >= 6 && edit_distance(key, e) <= 2))
+        .min_by_key(|e| edit_distance(key, e))
 }
 
 fn step_into<'v>(current: &'v mut Value, step: &PathStep, here: &str) -> Result<&'v mut Value, (String, String)> {
@@ -219,6 +226,9 @@ mod tests {
         );
         assert_eq!(db.property("Tags.0.Key"), Some(&json!("team")));
         assert_eq!(db.property("PerformanceInsightsRetentionPeriod"), None);
+        // A new property close to, but not a typo of, an existing one is added.
+        let a = patched(&[set("data", "Database", "Properties.MasterUserPassword", json!("x"))]).expect("applies");
+        assert_eq!(database(&a).property("MasterUserPassword"), Some(&json!("x")));
         // Removal keeps the order of the other properties (the rendered template stays stable).
         let keys: Vec<&String> = db.properties.as_object().expect("object").keys().collect();
         assert_eq!(
