@@ -69,7 +69,7 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
             cfn_guard::run_checks(
                 cfn_guard::ValidateInput { content: template, file_name: &data_name },
                 cfn_guard::ValidateInput { content: &file.text, file_name: &file.path },
-                false,
+                true,
             )
         }));
         let output = match run {
@@ -84,23 +84,25 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
         if output.trim().is_empty() {
             continue; // a file with no rules
         }
-        let report: Value = serde_json::from_str(&output).map_err(|e| format!("unexpected Guard output: {e}"))?;
-        for key in ["compliant", "not_applicable"] {
-            for name in report.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-                names.insert(name.to_owned());
-            }
-        }
-        for failed in report.get("not_compliant").and_then(Value::as_array).into_iter().flatten() {
-            let rule = failed.get("Rule").unwrap_or(failed);
-            let name = rule.get("name").and_then(Value::as_str).unwrap_or("unnamed").to_owned();
+        // The verbose record tree: its summary form loses everything past 8 KiB (cfn-guard
+        // 3.2.1 reads only the unflushed part of its BufWriter), so it is not used.
+        let record: Value = serde_json::from_str(&output).map_err(|e| format!("unexpected Guard output: {e}"))?;
+        for rule in record.get("children").and_then(Value::as_array).into_iter().flatten() {
+            let Some(check) = rule.pointer("/container/RuleCheck") else { continue };
+            let name = check.get("name").and_then(Value::as_str).unwrap_or("unnamed").to_owned();
             names.insert(name.clone());
-            let mut messages = vec![];
-            collect(rule, "custom_message", &mut messages);
-            let custom = messages.iter().map(|m| m.trim()).find(|m| !m.is_empty()).map(str::to_owned);
-            let mut errors = vec![];
-            collect(rule, "error_message", &mut errors);
-            let mut paths = vec![];
-            collect(rule, "path", &mut paths);
+            if check.get("status").and_then(Value::as_str) != Some("FAIL") {
+                continue;
+            }
+            let mut failed = vec![];
+            failed_clauses(rule, &mut failed);
+            let (mut custom, mut errors, mut paths) = (vec![], vec![], vec![]);
+            for clause in failed {
+                collect(clause, "custom_message", &mut custom);
+                collect(clause, "message", &mut errors);
+                collect(clause, "reason", &mut errors);
+                collect(clause, "path", &mut paths);
+            }
             let mut resources: Vec<(String, Option<String>)> = vec![];
             for path in paths {
                 if let Some(at) = resource_of(&path) {
@@ -112,10 +114,9 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
             if resources.is_empty() {
                 resources.push((String::new(), None));
             }
-            let message = custom
-                .clone()
-                .or_else(|| errors.first().map(|e| e.trim().to_owned()))
-                .unwrap_or_else(|| format!("rule {name} is not satisfied"));
+            let first = |texts: &[String]| texts.iter().map(|m| m.trim()).find(|m| !m.is_empty()).map(str::to_owned);
+            let message =
+                first(&custom).or_else(|| first(&errors)).unwrap_or_else(|| format!("rule {name} is not satisfied"));
             for (resource, property) in resources {
                 findings.push(Finding {
                     rule: rule_id(&file.path, &name),
@@ -142,6 +143,25 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
         })
         .collect();
     Ok((findings, rules))
+}
+
+/// The clause checks that failed under a rule, leaving out its `when` conditions and the
+/// query filters (`[ Type == ... ]`, which "fail" on every resource they filter out).
+fn failed_clauses<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
+    let container = node.get("container");
+    if container.is_some_and(|c| c.get("RuleCondition").is_some() || c.get("Filter").is_some()) {
+        return;
+    }
+    if let Some(clause) = container.and_then(|c| c.get("ClauseValueCheck")).filter(|c| c.is_object()) {
+        let mut statuses = vec![];
+        collect(clause, "status", &mut statuses);
+        if statuses.iter().any(|s| s == "FAIL") {
+            out.push(clause);
+        }
+    }
+    for child in node.get("children").and_then(Value::as_array).into_iter().flatten() {
+        failed_clauses(child, out);
+    }
 }
 
 /// Every string under `key`, anywhere in `v`.
