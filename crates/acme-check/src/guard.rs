@@ -10,6 +10,7 @@ use crate::{Finding, Fix, Location, RuleInfo};
 use acme_synth::{Artifacts, StackName};
 use serde_json::Value;
 use std::collections::BTreeSet;
+#[cfg(feature = "guard")]
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// One `.guard` file: its path as shown to the user, and its text.
@@ -64,23 +65,7 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
     let mut names = BTreeSet::new();
     let requirement = format!("your Guard rule file {}", file.path);
     for (stack, template) in templates {
-        let data_name = format!("cloudformation/{stack}.yaml");
-        let run = catch_unwind(AssertUnwindSafe(|| {
-            cfn_guard::run_checks(
-                cfn_guard::ValidateInput { content: template, file_name: &data_name },
-                cfn_guard::ValidateInput { content: &file.text, file_name: &file.path },
-                true,
-            )
-        }));
-        let output = match run {
-            Ok(Ok(output)) => output,
-            Ok(Err(e)) => return Err(clean(&e.to_string())),
-            Err(_) => {
-                return Err(
-                    "the Guard engine failed on this file (it panicked); simplify the rule that changed last".into()
-                );
-            }
-        };
+        let output = run_guard(&format!("cloudformation/{stack}.yaml"), template, file)?;
         if output.trim().is_empty() {
             continue; // a file with no rules
         }
@@ -145,6 +130,28 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
     Ok((findings, rules))
 }
 
+/// The engine's verbose record of `file` over one template, as JSON text.
+#[cfg(feature = "guard")]
+fn run_guard(data_name: &str, template: &str, file: &RuleFile) -> Result<String, String> {
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        cfn_guard::run_checks(
+            cfn_guard::ValidateInput { content: template, file_name: data_name },
+            cfn_guard::ValidateInput { content: &file.text, file_name: &file.path },
+            true,
+        )
+    }));
+    match run {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(e)) => Err(clean(&e.to_string())),
+        Err(_) => Err("the Guard engine failed on this file (it panicked); simplify the rule that changed last".into()),
+    }
+}
+
+#[cfg(not(feature = "guard"))]
+fn run_guard(_: &str, _: &str, _: &RuleFile) -> Result<String, String> {
+    Err("this acmectl was built without Guard support (cargo feature `guard`)".into())
+}
+
 /// The clause checks that failed under a rule, leaving out its `when` conditions and the
 /// query filters (`[ Type == ... ]`, which "fail" on every resource they filter out).
 fn failed_clauses<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
@@ -202,6 +209,7 @@ fn resource_of(path: &str) -> Option<(String, Option<String>)> {
     Some((id, (!property.is_empty()).then_some(property)))
 }
 
+#[cfg_attr(not(feature = "guard"), allow(dead_code))]
 /// The engine wraps its parse errors in several layers of "Parser Error when parsing `...`";
 /// keep the innermost sentence, which names the line and column.
 fn clean(message: &str) -> String {

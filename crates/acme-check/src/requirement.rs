@@ -40,7 +40,6 @@ pub const AUTOMATED_UPDATES: Requirement =
 pub const PATCHES: Requirement =
     r("Regular Updates", "Establishes a routine for applying security patches and updates to all components.");
 pub const ADVISORIES: Requirement = r("Regular Updates", "Regularly monitors for security advisories and updates.");
-pub const BEST_PRACTICES: Requirement = r("Regular Updates", "Ensures compliance with security best practices.");
 pub const RDS_SECURE: Requirement = r(
     "Relational Database Service (RDS)",
     "Hosts the database for ACME's application, ensuring scalable, secure, and highly available data operations.",

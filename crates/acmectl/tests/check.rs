@@ -233,6 +233,11 @@ fn an_accept_scoped_to_another_resource_does_not_apply_and_is_reported_unused() 
     let out = acmectl(&["check"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("check.accept[0] accepts nothing"), "{}", stdout(&out));
+    // A stale accept next to a passing platform: synth goes on and warns.
+    let dir = project(accept);
+    let out = acmectl(&["synth"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("warning: check.accept[0] accepts no finding"), "{}", stderr(&out));
 }
 
 #[test]

@@ -43,6 +43,7 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
                 "files": files.keys().collect::<Vec<_>>(),
                 "waves": artifacts.plan.waves,
                 "accepted": report.accepted.iter().map(|a| json!({ "rule": a.finding.rule, "location": a.finding.location.to_string(), "reason": a.reason })).collect::<Vec<_>>(),
+                "unused_accepts": report.unused_accepts,
             });
             println!("{summary:#}");
         }
@@ -54,6 +55,9 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
             }
             for a in &report.accepted {
                 println!("  accepted {} on {}: {}", a.finding.rule, a.finding.location, a.reason);
+            }
+            for unused in &report.unused_accepts {
+                eprintln!("warning: {unused} accepts no finding; remove it");
             }
         }
     }
