@@ -58,11 +58,39 @@ impl Rule {
 pub struct Context<'a> {
     pub platform: &'a Platform,
     pub artifacts: &'a Artifacts,
+    /// The synthesized Kubernetes objects, as JSON.
+    pub kubernetes: Vec<KubeObject>,
+}
+
+/// A synthesized Kubernetes object as rules see it: its identity and its JSON form.
+#[derive(Clone, Debug)]
+pub struct KubeObject {
+    pub kind: String,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    pub value: serde_json::Value,
+}
+
+impl KubeObject {
+    pub fn location(&self) -> Location {
+        Location::Kubernetes { kind: self.kind.clone(), namespace: self.namespace.clone(), name: self.name.clone() }
+    }
+
+    /// A field of the object by JSON pointer (`/spec/template/spec`).
+    pub fn at(&self, pointer: &str) -> Option<&serde_json::Value> {
+        self.value.pointer(pointer)
+    }
 }
 
 impl<'a> Context<'a> {
     pub fn new(platform: &'a Platform, artifacts: &'a Artifacts) -> Self {
-        Context { platform, artifacts }
+        Context { platform, artifacts, kubernetes: kubernetes_objects(artifacts) }
+    }
+
+    /// Objects of one kind.
+    pub fn objects<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = &'s KubeObject> + 's {
+        self.kubernetes.iter().filter(move |o| o.kind == kind)
     }
 
     /// Every CloudFormation resource of `resource_type`, with its stack and logical id.
@@ -76,6 +104,12 @@ impl<'a> Context<'a> {
             .iter()
             .flat_map(move |s| s.template.resources_of_type(resource_type).map(move |(id, r)| (s.name, id.as_str(), r)))
     }
+}
+
+/// The Kubernetes objects synthesis produced. None until synthesis has a Kubernetes module;
+/// then every object of `Artifacts::kubernetes`, rendered once for all rules.
+fn kubernetes_objects(_artifacts: &Artifacts) -> Vec<KubeObject> {
+    vec![]
 }
 
 /// Where a finding is.
