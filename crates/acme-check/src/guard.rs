@@ -90,10 +90,10 @@ fn evaluate_file(file: &RuleFile, templates: &[(StackName, String)]) -> Result<(
             }
             let mut resources: Vec<(String, Option<String>)> = vec![];
             for path in paths {
-                if let Some(at) = resource_of(&path) {
-                    if !resources.iter().any(|(id, _)| *id == at.0) {
-                        resources.push(at);
-                    }
+                if let Some(at) = resource_of(&path)
+                    && !resources.iter().any(|(id, _)| *id == at.0)
+                {
+                    resources.push(at);
                 }
             }
             if resources.is_empty() {
@@ -176,11 +176,11 @@ fn collect(v: &Value, key: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, inner) in map {
-                if k == key {
-                    if let Some(s) = inner.as_str() {
-                        out.push(s.to_owned());
-                        continue;
-                    }
+                if k == key
+                    && let Some(s) = inner.as_str()
+                {
+                    out.push(s.to_owned());
+                    continue;
                 }
                 collect(inner, key, out);
             }

@@ -128,10 +128,10 @@ pub(crate) fn access_log_destinations<'a>(ctx: &Context<'a>) -> Vec<(StackName, 
     let mut ids = vec![];
     for (stack, _, lb) in ctx.resources("AWS::ElasticLoadBalancingV2::LoadBalancer") {
         for attribute in items(lb.property("LoadBalancerAttributes")) {
-            if attribute.get("Key").and_then(|k| k.as_str()) == Some("access_logs.s3.bucket") {
-                if let Some(id) = attribute.get("Value").and_then(super::referenced_id) {
-                    ids.push((stack, id));
-                }
+            if attribute.get("Key").and_then(|k| k.as_str()) == Some("access_logs.s3.bucket")
+                && let Some(id) = attribute.get("Value").and_then(super::referenced_id)
+            {
+                ids.push((stack, id));
             }
         }
     }
