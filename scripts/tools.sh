@@ -22,3 +22,70 @@ install cfn-lint "cfn-lint==1.58.0"
 install checkov "checkov==3.3.30"
 install kubernetes-validate "kubernetes-validate==1.37.0"
 install moto "moto[server]==5.2.5"
+
+# Six bugs of moto 5.2.5 stand between it and our templates; each gets a small fix, applied
+# after every install (idempotent). The patch fails loudly if moto's code moves: then check
+# whether moto fixed it and drop the fix.
+# 1. Its CloudFormation hands `DBParameterGroupName: !Ref <AWS::RDS::DBParameterGroup>` to
+#    RDS as the group object instead of its name, and answers 500 (the subnet group beside it
+#    is unwrapped). The data stack refers to its parameter group as CloudFormation intends.
+# 2. ExecuteChangeSet never hands the executed template's outputs and parameters to the
+#    stack: a stack created or updated through a change set reports no outputs (or stale ones),
+#    and acmectl deploys only through change sets.
+# 3. One output that its CloudFormation cannot compute (`Fn::GetAtt` of an attribute it does
+#    not model: a hosted zone's NameServers, a database's MasterUserSecret.SecretArn) makes
+#    DescribeStacks drop every output or answer 500. Such an output is now left out alone,
+#    which is also what a test must expect for it.
+# 4. Its CloudFormation stores an ECR repository's ImageScanningConfiguration and
+#    EncryptionConfiguration with CloudFormation's key case (`ScanOnPush`), where its API
+#    reads the API's (`scanOnPush`): scan on push and the KMS key read back as unset.
+# 5. Its CloudFormation drops an RDS instance's DeletionProtection (the API keeps it).
+# 6. It reads an RDS instance's security groups from `VpcSecurityGroupIds`; CloudFormation
+#    spells the property `VPCSecurityGroups`, so the instance got the VPC's default group.
+python3 - "$tools/moto" <<'PY'
+import pathlib, sys
+site = next(pathlib.Path(sys.argv[1]).glob("lib/python3*/site-packages/moto"))
+fixes = [
+    ("rds/models.py",
+     '            "db_parameter_group_name": properties.get("DBParameterGroupName"),\n',
+     '            "db_parameter_group_name": getattr(properties.get("DBParameterGroupName"), "name", '
+     'properties.get("DBParameterGroupName")),  # acme fix 1\n'),
+    ("cloudformation/models.py",
+     '        stack.template = change_set.template\n',
+     '        stack.template = change_set.template\n'
+     '        stack._parse_template()  # acme fix 2\n'
+     '        stack.parameters = change_set.parameters  # acme fix 2\n'
+     '        stack.output_map = stack._create_output_map()  # acme fix 2\n'),
+    ("cloudformation/parsing.py",
+     '            new_output = parse_output(\n'
+     '                output_logical_id, output_json, self._resource_map\n'
+     '            )\n',
+     '            try:  # acme fix 3\n'
+     '                new_output = parse_output(\n'
+     '                    output_logical_id, output_json, self._resource_map\n'
+     '                )\n'
+     '            except Exception:  # acme fix 3: an attribute moto does not model\n'
+     '                new_output = None\n'),
+    ("ecr/models.py",
+     '        encryption_config = properties.get("EncryptionConfiguration")\n'
+     '        image_scan_config = properties.get("ImageScanningConfiguration")\n',
+     '        encryption_config = {k[0].lower() + k[1:]: v for k, v in (properties.get("EncryptionConfiguration") or {}).items()} or None  # acme fix 4\n'
+     '        image_scan_config = {k[0].lower() + k[1:]: v for k, v in (properties.get("ImageScanningConfiguration") or {}).items()} or None  # acme fix 4\n'),
+    ("rds/models.py",
+     '            "backup_retention_period": properties.get("BackupRetentionPeriod"),\n',
+     '            "backup_retention_period": properties.get("BackupRetentionPeriod"),\n'
+     '            "deletion_protection": properties.get("DeletionProtection"),  # acme fix 5\n'),
+    ("rds/models.py",
+     '            "vpc_security_group_ids": properties.get("VpcSecurityGroupIds", []),\n',
+     '            "vpc_security_group_ids": properties.get("VPCSecurityGroups", properties.get("VpcSecurityGroupIds", [])),  # acme fix 6\n'),
+]
+for path, old, new in fixes:
+    file = site / path
+    text = file.read_text()
+    if new in text:
+        continue
+    if text.count(old) != 1:
+        sys.exit(f"{file}: the code to fix is not there exactly once; see scripts/tools.sh")
+    file.write_text(text.replace(old, new))
+    print(f"patched moto: {path}", file=sys.stderr)
+PY

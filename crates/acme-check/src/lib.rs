@@ -106,10 +106,18 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The Kubernetes objects synthesis produced. None until synthesis has a Kubernetes module;
-/// then every object of `Artifacts::kubernetes`, rendered once for all rules.
-fn kubernetes_objects(_artifacts: &Artifacts) -> Vec<KubeObject> {
-    vec![]
+/// Every Kubernetes object synthesis produced, rendered to JSON once for all rules.
+fn kubernetes_objects(artifacts: &Artifacts) -> Vec<KubeObject> {
+    artifacts
+        .kubernetes
+        .objects()
+        .map(|o| KubeObject {
+            kind: o.kind().to_owned(),
+            namespace: o.namespace().unwrap_or_default().to_owned(),
+            name: o.name().to_owned(),
+            value: o.to_value(),
+        })
+        .collect()
 }
 
 /// Where a finding is.

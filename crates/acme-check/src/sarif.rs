@@ -50,7 +50,15 @@ pub fn render(report: &Report, source: &Source, artifacts: &Artifacts, out: &str
                 }
                 json!({ "physicalLocation": physical })
             }
-            (None, Location::Kubernetes { .. }) => json!({}),
+            (None, Location::Kubernetes { kind, namespace, name }) => {
+                match object_line(&files, kind, namespace, name) {
+                    Some((file, line)) => json!({ "physicalLocation": {
+                        "artifactLocation": { "uri": format!("{}/{file}", out.trim_end_matches('/')) },
+                        "region": { "startLine": line }
+                    }}),
+                    None => json!({}),
+                }
+            }
         };
         location["logicalLocations"] = json!([{ "fullyQualifiedName": f.location.to_string(), "kind": "resource" }]);
         let mut text = format!("{} ({}). Fix: {}", f.message, f.requirement, f.fix.text);
@@ -109,6 +117,25 @@ pub fn render(report: &Report, source: &Source, artifacts: &Artifacts, out: &str
             "results": results,
         }]
     })
+}
+
+/// The Kubernetes manifest file and the line of the `kind:` of the object, if written.
+fn object_line(files: &BTreeMap<String, String>, kind: &str, namespace: &str, name: &str) -> Option<(String, usize)> {
+    for (path, text) in files.iter().filter(|(p, _)| p.starts_with("kubernetes/")) {
+        let mut start = 0;
+        let lines: Vec<&str> = text.lines().collect();
+        for end in (0..=lines.len()).filter(|&i| i == lines.len() || lines[i] == "---") {
+            let doc = &lines[start..end];
+            let kind_line = doc.iter().position(|l| *l == format!("kind: {kind}"));
+            let named = doc.contains(&format!("  name: {name}").as_str());
+            let in_namespace = namespace.is_empty() || doc.contains(&format!("  namespace: {namespace}").as_str());
+            if let (Some(k), true, true) = (kind_line, named, in_namespace) {
+                return Some((path.clone(), start + k + 1));
+            }
+            start = end + 1;
+        }
+    }
+    None
 }
 
 /// A file path as a relative URI reference (forward slashes, spaces escaped).

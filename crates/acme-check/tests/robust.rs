@@ -10,12 +10,31 @@ fn step() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z]{1,12}".prop_map(|k| format!(".{k}")),
         (0usize..4).prop_map(|i| format!("[{i}]")),
-        prop::sample::select(vec![".Properties", ".Statement", ".Policies", ".SecurityGroupIngress", ".Resource", "[0]", "..", "[", "]"]).prop_map(str::to_owned),
+        prop::sample::select(vec![
+            ".Properties",
+            ".Statement",
+            ".Policies",
+            ".SecurityGroupIngress",
+            ".Resource",
+            "[0]",
+            "..",
+            "[",
+            "]"
+        ])
+        .prop_map(str::to_owned),
     ]
 }
 
 fn value() -> impl Strategy<Value = serde_json::Value> {
-    prop_oneof![Just(json!(null)), Just(json!(false)), Just(json!("*")), Just(json!([])), Just(json!({})), Just(json!([{ "Effect": "Allow", "Action": "*", "Resource": "*" }])), Just(json!({ "Ref": "Nothing" }))]
+    prop_oneof![
+        Just(json!(null)),
+        Just(json!(false)),
+        Just(json!("*")),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!([{ "Effect": "Allow", "Action": "*", "Resource": "*" }])),
+        Just(json!({ "Ref": "Nothing" }))
+    ]
 }
 
 proptest! {

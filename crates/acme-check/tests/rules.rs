@@ -410,3 +410,114 @@ fn rule_ids_are_unique_and_well_formed() {
 fn fixture_passes_too() {
     assert!(report(&fixture::acme()).passed());
 }
+
+// Kubernetes objects: acme.yaml has no field that weakens them and overrides patch only
+// CloudFormation, so these tests break the synthesized objects themselves.
+
+use acme_synth::kubernetes::Object;
+
+/// Check of the bundled platform after `change` to its synthesized Kubernetes objects.
+fn with_objects(change: impl FnOnce(&mut Vec<Object>)) -> Report {
+    let platform = fixture::acme();
+    let mut artifacts = synthesize(&platform);
+    let mut objects: Vec<Object> = artifacts.kubernetes.platform.drain(..).collect();
+    for (_, service_objects) in &mut artifacts.kubernetes.services {
+        objects.append(service_objects);
+    }
+    change(&mut objects);
+    artifacts.kubernetes.platform = objects;
+    check(&platform, &artifacts, Default::default()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn assert_fires_on_object(report: &Report, rule: &str, key: &str) {
+    let found = fired(report, rule);
+    assert!(found.iter().any(|f| f.location.resource_key() == key), "{rule} fired, but not on {key}: {found:#?}");
+}
+
+fn is(o: &Object, kind: &str, namespace: &str, name: &str) -> bool {
+    o.kind() == kind && o.namespace() == Some(namespace) && o.name() == name
+}
+
+#[test]
+fn k8s_001_default_deny_in_every_namespace() {
+    let r = with_objects(|objects| objects.retain(|o| !is(o, "NetworkPolicy", "api", "default-deny")));
+    assert_fires_on_object(&r, "ACME-K8S-001", "Namespace//api");
+}
+
+#[test]
+fn k8s_002_allow_rules_trace_to_acme_yaml() {
+    let r = with_objects(|objects| {
+        for o in objects.iter_mut() {
+            if let Object::NetworkPolicy(p) = o
+                && p.metadata.namespace.as_deref() == Some("auth")
+                && p.metadata.name.as_deref() == Some("auth-from-alb")
+            {
+                p.metadata.annotations = None;
+            }
+        }
+    });
+    assert_fires_on_object(&r, "ACME-K8S-002", "NetworkPolicy/auth/auth-from-alb");
+}
+
+#[test]
+fn pod_001_pods_hardened() {
+    let r = with_objects(|objects| {
+        for o in objects.iter_mut() {
+            if let Object::Deployment(d) = o
+                && d.metadata.name.as_deref() == Some("chat")
+            {
+                let pod = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()).expect("pod spec");
+                if let Some(sc) = pod.containers[0].security_context.as_mut() {
+                    sc.read_only_root_filesystem = Some(false);
+                }
+            }
+        }
+    });
+    assert_fires_on_object(&r, "ACME-POD-001", "Deployment/chat/chat");
+}
+
+#[test]
+fn pod_002_zone_spread_and_disruption_budget() {
+    let r =
+        with_objects(|objects| objects.retain(|o| o.kind() != "PodDisruptionBudget" || o.namespace() != Some("web")));
+    assert_fires_on_object(&r, "ACME-POD-002", "Deployment/web/web");
+}
+
+#[test]
+fn the_synthesized_kubernetes_objects_are_checked() {
+    let platform = fixture::acme();
+    let artifacts = synthesize(&platform);
+    let ctx = acme_check::Context::new(&platform, &artifacts);
+    for kind in ["Deployment", "NetworkPolicy", "PodDisruptionBudget"] {
+        assert!(ctx.objects(kind).next().is_some(), "no {kind} reaches the rules");
+    }
+}
+
+#[test]
+fn sarif_points_kubernetes_findings_at_the_manifest_line() {
+    let platform = fixture::acme();
+    let artifacts = synthesize(&platform);
+    let report = with_objects(|objects| {
+        for o in objects.iter_mut() {
+            if let Object::Deployment(d) = o
+                && d.metadata.name.as_deref() == Some("web")
+            {
+                let pod = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()).expect("pod spec");
+                pod.containers[0].liveness_probe = None;
+            }
+        }
+    });
+    let source = Source::new("acme.yaml", BUNDLED);
+    let log = acme_check::sarif::render(&report, &source, &artifacts, "out");
+    let result = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "ACME-POD-001")
+        .expect("pod finding");
+    let at = &result["locations"][0]["physicalLocation"];
+    assert_eq!(at["artifactLocation"]["uri"], "out/kubernetes/web.yaml");
+    let text = &artifacts.files()["kubernetes/web.yaml"];
+    let line = at["region"]["startLine"].as_u64().expect("line") as usize;
+    assert_eq!(text.lines().nth(line - 1), Some("kind: Deployment"));
+}

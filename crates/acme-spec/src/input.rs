@@ -310,7 +310,7 @@ impl JsonSchema for UseInput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicasInput {
-    /// Fewest pods (default 2); also the PodDisruptionBudget's floor.
+    /// Fewest pods the autoscaler keeps (default 2).
     #[serde(default)]
     pub min: Option<i64>,
     /// Most pods the autoscaler may run (default 6).

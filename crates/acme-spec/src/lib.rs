@@ -108,6 +108,13 @@ impl Source {
     }
 }
 
+/// The 1-based line on which `text` writes `field` (a path such as `services[2].talks_to[0]`),
+/// or `None` when it does not write it. Later stages use it to trace what they derive (a
+/// network policy rule, say) back to the line of acme.yaml that asked for it.
+pub fn field_line(text: &str, field: &str) -> Option<usize> {
+    Locations::index(text).exact(field).map(|p| p.line)
+}
+
 /// JSON Schema of acme.yaml, for editors (`acmectl schema`).
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(input::PlatformFile)).unwrap_or_default()

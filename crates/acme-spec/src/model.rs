@@ -220,6 +220,27 @@ impl Network {
             })
             .collect()
     }
+
+    /// The cluster's Service range, chosen as EKS itself chooses when none is given, but set
+    /// explicitly so the cluster DNS address is known before the cluster exists (the network
+    /// policies allow DNS to exactly that address): `172.20.0.0/16`, or `10.100.0.0/16` when
+    /// the VPC overlaps it. A VPC is at most a /16, so it never overlaps both.
+    pub fn service_cidr(&self) -> Ipv4Net {
+        let preferred = Ipv4Net::new(std::net::Ipv4Addr::new(172, 20, 0, 0), 16)
+            .unwrap_or_else(|_| unreachable!("literal prefix 16"));
+        let fallback = Ipv4Net::new(std::net::Ipv4Addr::new(10, 100, 0, 0), 16)
+            .unwrap_or_else(|_| unreachable!("literal prefix 16"));
+        let vpc = self.cidr.trunc();
+        if vpc.contains(&preferred.network()) || preferred.contains(&vpc.network()) { fallback } else { preferred }
+    }
+
+    /// Address of the cluster DNS Service (`kube-dns`): the tenth of the Service range, as EKS
+    /// assigns it. On Auto Mode the resolver runs on each node, not as pods, so pods reach DNS
+    /// only through this address.
+    pub fn cluster_dns_ip(&self) -> std::net::Ipv4Addr {
+        let base = u32::from(self.service_cidr().network());
+        std::net::Ipv4Addr::from(base + 10)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -480,6 +501,21 @@ mod tests {
         let two = network("10.20.0.0/16", 2).subnets();
         let six = network("10.20.0.0/16", 6).subnets();
         assert_eq!(two[..], six[..2]);
+    }
+
+    #[test]
+    fn service_range_avoids_the_vpc_and_dns_is_its_tenth_address() {
+        let n = network("10.20.0.0/16", 3);
+        assert_eq!(n.service_cidr().to_string(), "172.20.0.0/16");
+        assert_eq!(n.cluster_dns_ip().to_string(), "172.20.0.10");
+        for cidr in ["172.20.0.0/16", "172.20.64.0/18", "172.20.255.0/20"] {
+            let n = network(cidr, 3);
+            assert_eq!(n.service_cidr().to_string(), "10.100.0.0/16", "{cidr}");
+            assert_eq!(n.cluster_dns_ip().to_string(), "10.100.0.10");
+            assert!(!overlaps(&n.service_cidr(), &n.cidr.trunc()));
+        }
+        // Next to 172.20/16 but not in it: the usual range stays.
+        assert_eq!(network("172.21.0.0/16", 3).service_cidr().to_string(), "172.20.0.0/16");
     }
 
     #[test]

@@ -26,6 +26,14 @@ pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09
 const RESERVED_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch", "acmectl-system"];
 
+/// Service names acmectl uses for files of its own: `out/kubernetes/platform.yaml` holds the
+/// platform-wide Kubernetes objects beside one file per service.
+const RESERVED_SERVICE_NAMES: &[&str] = &["platform"];
+
+/// Environment variables the pod gets from acmectl (`AWS_REGION`) or that would contradict it.
+/// Pod Identity injects `AWS_CONTAINER_*` itself.
+const RESERVED_AWS_ENV: &[&str] = &["AWS_REGION", "AWS_DEFAULT_REGION"];
+
 #[derive(Default)]
 pub struct Validator {
     pub issues: Vec<Issue>,
@@ -300,7 +308,13 @@ impl Validator {
         for (i, s) in inputs.iter().enumerate() {
             let at = format!("services[{i}]");
             if self.dns_label(&format!("{at}.name"), &s.name, 30, "a service name") {
-                if let Some(&first) = names.get(s.name.as_str()).filter(|&&first| first != i) {
+                if RESERVED_SERVICE_NAMES.contains(&s.name.as_str()) {
+                    self.error(
+                        format!("{at}.name"),
+                        format!("`{}` names acmectl's own output (out/kubernetes/{}.yaml)", s.name, s.name),
+                        "pick another service name",
+                    );
+                } else if let Some(&first) = names.get(s.name.as_str()).filter(|&&first| first != i) {
                     self.error(
                         format!("{at}.name"),
                         format!("service `{}` is already declared at services[{first}]", s.name),
@@ -338,6 +352,12 @@ impl Validator {
                         format!("{at}.env.{key}"),
                         format!("`{key}` is set by acmectl itself"),
                         "rename the variable; names starting with ACME_ or DATABASE_ are reserved",
+                    );
+                } else if RESERVED_AWS_ENV.contains(&key.as_str()) || key.starts_with("AWS_CONTAINER_") {
+                    self.error(
+                        format!("{at}.env.{key}"),
+                        format!("`{key}` is set for the pod by acmectl or by EKS Pod Identity"),
+                        "remove it: AWS_REGION is the platform's region, and Pod Identity sets AWS_CONTAINER_* itself",
                     );
                 }
             }
@@ -555,7 +575,7 @@ impl Validator {
                 self.error(
                     field,
                     format!("service `{callee}` lists itself"),
-                    "remove it: a service always reaches its own pods",
+                    "remove it: talks_to names other services, and the replicas of one service do not call each other",
                 );
             } else if !names.contains_key(callee.as_str()) {
                 let hint =

@@ -151,6 +151,46 @@ fn a_port_outside_the_valid_range() {
 }
 
 #[test]
+fn a_health_path_that_is_no_path() {
+    for path in ["healthz", "\"\"", "/health z"] {
+        let text = bundled_with(
+            "  - name: auth\n    port: 8080\n    health: { path: /healthz }\n",
+            &format!("  - name: auth\n    port: 8080\n    health: {{ path: {path} }}\n"),
+        );
+        assert_one(&text, &format!("{{ path: {path} }}"), "services[2].health.path", "is not an HTTP path");
+    }
+}
+
+#[test]
+fn extra_and_route_ports_outside_the_valid_range() {
+    let text =
+        bundled_with("  - name: chat\n    port: 8080", "  - name: chat\n    port: 8080\n    ports: { admin: 65536 }");
+    assert_one(&text, "admin: 65536", "services[3].ports.admin", "outside 1..=65535");
+    let text = bundled_with("path: /api\n", "path: /api\n        port: 0\n");
+    assert_one(&text, "port: 0", "services[1].routes[0].port", "outside 1..=65535");
+}
+
+#[test]
+fn names_acmectl_writes_itself_are_reserved() {
+    let text = bundled_with("  - name: chat\n", "  - name: platform\n");
+    assert_one(&text, "name: platform", "services[3].name", "out/kubernetes/platform.yaml");
+    for key in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "DATABASE_URL", "ACME_X"] {
+        let text = bundled_with("    websocket: true\n", &format!("    websocket: true\n    env: {{ {key}: x }}\n"));
+        assert_one(&text, "env:", &format!("services[3].env.{key}"), &format!("`{key}`"));
+    }
+    // Other AWS_ settings stay the service's own.
+    let text = bundled_with("    websocket: true\n", "    websocket: true\n    env: { AWS_MAX_ATTEMPTS: \"5\" }\n");
+    assert!(problems(&text).is_empty());
+}
+
+#[test]
+fn field_lines_trace_paths_back_to_the_file() {
+    assert_eq!(acme_spec::field_line(BUNDLED, "services[1].talks_to[0]"), Some(line_of(BUNDLED, "talks_to: [auth]")));
+    assert_eq!(acme_spec::field_line(BUNDLED, "services[2].uses[0]"), Some(line_of(BUNDLED, "uses: [database]")));
+    assert_eq!(acme_spec::field_line(BUNDLED, "services[9]"), None, "no ancestor fallback");
+}
+
+#[test]
 fn replicas_min_above_max() {
     let text = bundled_with("    websocket: true\n", "    websocket: true\n    replicas: { min: 5, max: 3 }\n");
     assert_one(&text, "replicas:", "services[3].replicas.min", "min 5 is above max 3");

@@ -29,6 +29,11 @@ fn synth_writes_every_stack_and_the_plan() {
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(build.join("plan.json")).expect("plan.json")).expect("plan is JSON");
     assert_eq!(plan["platform"], "acme");
+    for file in ["platform", "web", "api", "auth", "chat"] {
+        let text = std::fs::read_to_string(build.join(format!("kubernetes/{file}.yaml")))
+            .unwrap_or_else(|e| panic!("kubernetes/{file}.yaml: {e}"));
+        assert!(text.starts_with("---\napiVersion: "), "{file}.yaml is not a YAML stream of objects");
+    }
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub static RULES: &[Rule] = &[
 ];
 
 /// The annotation that names the acme.yaml entries a policy derives from.
-pub const DERIVED_FROM: &str = "acmectl/derived-from";
+pub use acme_synth::kubernetes::DERIVED_FROM;
 const WORKLOADS: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "Job"];
 const POLICIES: [&str; 2] = ["NetworkPolicy", "ApplicationNetworkPolicy"];
 

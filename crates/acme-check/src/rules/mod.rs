@@ -18,8 +18,7 @@ pub mod network;
 pub mod registry;
 pub mod trail;
 
-/// Every built-in rule, in report order. The Kubernetes rules ([`kubernetes::RULES`]) join
-/// once synthesis produces Kubernetes objects (see `kubernetes_objects` in the crate root).
+/// Every built-in rule, in report order.
 pub fn all() -> Vec<&'static Rule> {
     [
         keys::RULES,
@@ -28,6 +27,7 @@ pub fn all() -> Vec<&'static Rule> {
         cluster::RULES,
         iam::RULES,
         network::RULES,
+        kubernetes::RULES,
         trail::RULES,
         registry::RULES,
         buckets::RULES,

@@ -48,7 +48,13 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
             println!("{summary:#}");
         }
         OutputFormat::Text => {
-            println!("synthesized {} ({} stacks) into {}", platform.name, artifacts.stacks.len(), args.out.display());
+            println!(
+                "synthesized {} ({} stacks, Kubernetes objects of {} services) into {}",
+                platform.name,
+                artifacts.stacks.len(),
+                artifacts.kubernetes.services.len(),
+                args.out.display()
+            );
             for (i, wave) in artifacts.plan.waves.iter().enumerate() {
                 let names: Vec<&str> = wave.iter().map(|s| s.as_str()).collect();
                 println!("  wave {}: {}", i + 1, names.join(", "));
