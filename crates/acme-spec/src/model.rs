@@ -22,6 +22,77 @@ pub struct Platform {
     pub ci: Ci,
     pub backup: Backup,
     pub legacy: Option<Legacy>,
+    /// Patches to synthesized resources, in file order (`overrides[i]`).
+    pub overrides: Vec<Override>,
+    /// What `check` accepts and which user rules it adds.
+    pub check: CheckPolicy,
+}
+
+/// One patch of one synthesized CloudFormation resource, applied after synthesis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    /// Stack name as synthesis spells it (`data`); checked against the stacks by synthesis.
+    pub stack: String,
+    /// Logical id of the resource in that stack.
+    pub resource: String,
+    /// Steps below `Properties`: `Properties.A[0].B` is `[Key(A), Index(0), Key(B)]`.
+    pub path: Vec<PathStep>,
+    pub action: OverrideAction,
+}
+
+impl Override {
+    /// The path as written back: `Properties.A[0].B`.
+    pub fn path_text(&self) -> String {
+        path_text(&self.path)
+    }
+}
+
+/// `Properties.A[0].B` for `[Key(A), Index(0), Key(B)]`.
+pub fn path_text(steps: &[PathStep]) -> String {
+    let mut text = String::from("Properties");
+    for step in steps {
+        match step {
+            PathStep::Key(k) => {
+                text.push('.');
+                text.push_str(k);
+            }
+            PathStep::Index(i) => text.push_str(&format!("[{i}]")),
+        }
+    }
+    text
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OverrideAction {
+    /// Replace (or add) the property with this value.
+    Set(serde_json::Value),
+    /// Delete the property.
+    Remove,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckPolicy {
+    /// Findings accepted on purpose (`check.accept[i]`).
+    pub accept: Vec<Accept>,
+    /// Folders of CloudFormation Guard rule files, as written (relative to acme.yaml).
+    pub rule_dirs: Vec<String>,
+}
+
+/// A finding accepted on purpose, with the reason the report shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accept {
+    pub rule: String,
+    pub reason: String,
+    /// Only findings in this stack.
+    pub stack: Option<String>,
+    /// Only findings on this logical id or Kubernetes `Kind/namespace/name`.
+    pub resource: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -292,6 +363,8 @@ pub struct Edge {
     pub waf: bool,
     /// ALB idle timeout; raised automatically for WebSocket services.
     pub idle_timeout_seconds: u32,
+    /// TLS policy of the HTTPS listener (`ELBSecurityPolicy-...`).
+    pub tls_policy: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -333,3 +333,47 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn overrides_take_any_yaml_value_and_a_property_path() {
+    let text = format!(
+        "{BUNDLED}\noverrides:\n  - stack: data\n    resource: Database\n    path: Properties.Tags[0]\n    value: {{ Key: team, Value: db }}\n  - stack: edge\n    resource: LoadBalancer\n    path: Properties.LoadBalancerAttributes.2\n    remove: true\n"
+    );
+    let p = load_str("acme.yaml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    use acme_spec::{OverrideAction, PathStep};
+    assert_eq!(p.overrides.len(), 2);
+    assert_eq!(p.overrides[0].path, [PathStep::Key("Tags".into()), PathStep::Index(0)]);
+    assert_eq!(p.overrides[0].action, OverrideAction::Set(serde_json::json!({ "Key": "team", "Value": "db" })));
+    assert_eq!(p.overrides[1].path_text(), "Properties.LoadBalancerAttributes[2]");
+    assert_eq!(p.overrides[1].action, OverrideAction::Remove);
+}
+
+#[test]
+fn an_override_needs_a_properties_path_and_one_action() {
+    let text = format!(
+        "{BUNDLED}\noverrides:\n  - stack: data\n    resource: Database\n    path: MultiAZ\n    value: false\n  - stack: data\n    resource: Database\n    path: Properties.MultiAZ\n"
+    );
+    let found = problems(&text);
+    let fields: Vec<&str> = found.iter().map(|p| p.1.as_str()).collect();
+    assert_eq!(fields, ["overrides[0].path", "overrides[1]"], "{found:?}");
+    assert!(found[0].2.contains("does not start with `Properties`"), "{found:?}");
+    assert_eq!(found[0].0, format!("{}:11", line_of(&text, "path: MultiAZ")));
+    assert!(found[1].3.contains("remove: true"), "{found:?}");
+}
+
+#[test]
+fn an_accepted_finding_needs_a_reason() {
+    let text = format!("{BUNDLED}\ncheck:\n  accept:\n    - rule: ACME-DB-003\n      reason: \"\"\n");
+    assert_one(&text, "reason: \"\"", "check.accept[0].reason", "needs a written reason");
+    let ok = format!(
+        "{BUNDLED}\ncheck:\n  accept:\n    - rule: ACME-DB-003\n      reason: staging database, rebuilt nightly from a snapshot\n      stack: data\n"
+    );
+    let p = load_str("acme.yaml", &ok).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(p.check.accept[0].stack.as_deref(), Some("data"));
+}
+
+#[test]
+fn a_tls_policy_must_be_an_alb_policy() {
+    let text = bundled_with("  waf: true", "  waf: true\n  tls_policy: TLSv1");
+    assert_one(&text, "tls_policy", "edge.tls_policy", "not an Application Load Balancer security policy");
+}

@@ -7,6 +7,7 @@
 
 mod artifacts;
 pub mod kubernetes;
+mod overrides;
 mod plan;
 mod stack;
 pub mod stacks;

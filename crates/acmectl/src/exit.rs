@@ -15,6 +15,8 @@ Exit codes:
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     Ok = 0,
+    /// `check` found something, or the gate stopped `synth`.
+    Findings = 1,
 }
 
 impl From<Code> for ExitCode {
@@ -41,7 +43,7 @@ impl Failure {
         };
         match format {
             OutputFormat::Text => eprintln!("{report:?}"),
-            OutputFormat::Json => println!("{:#}", failure_json(&report, kind)),
+            OutputFormat::Json | OutputFormat::Sarif => println!("{:#}", failure_json(&report, kind)),
         }
         ExitCode::from(code)
     }

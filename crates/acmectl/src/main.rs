@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Synth(args) => commands::synth::run(&cli.global, args),
+        cli::Command::Check(args) => commands::check::run(&cli.global, args),
         cli::Command::Schema => commands::schema::run(),
     };
     match result {

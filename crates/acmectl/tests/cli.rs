@@ -137,6 +137,7 @@ fn json_output_reports_problems_for_machines() {
 fn services_with_buckets(n: usize) -> String {
     let mut y = String::from(
         "name: big\nregion: us-east-1\ndomain: big.example.com\n\
+         alerts: { email: [ops@big.example.com] }\n\
          ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/agent\"] }\nservices:\n",
     );
     for i in 0..n {

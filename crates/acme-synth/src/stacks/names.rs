@@ -117,6 +117,7 @@ pub mod outputs {
     pub const CLUSTER_OIDC_ISSUER_URL: &str = "ClusterOidcIssuerUrl";
     // data
     pub const DATABASE_SECRET_ARN: &str = "DatabaseSecretArn";
+    pub const DATABASE_INSTANCE_ARN: &str = "DatabaseInstanceArn";
     pub const DATABASE_ENDPOINT: &str = "DatabaseEndpoint";
     pub const DATABASE_PORT: &str = "DatabasePort";
 }

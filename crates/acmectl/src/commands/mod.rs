@@ -1,4 +1,5 @@
 //! One module per verb: read arguments, call the library, render the result.
 
+pub mod check;
 pub mod schema;
 pub mod synth;
