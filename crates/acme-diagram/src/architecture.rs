@@ -216,6 +216,7 @@ pub fn sketch(p: &Platform) -> Sketch {
     // Database subnets: primary and standby, AWS Backup beside them.
     let database_note = if p.database.is_some() { "no route out of the VPC" } else { "no database in acme.yaml" };
     caption(&mut s, p, Tier::Database, database_note, database_layer, database_band);
+    let mut data_edges = vec![];
     let rds = p.database.as_ref().map(|db| {
         let engine = match db.engine {
             Engine::Postgres => "PostgreSQL",
@@ -228,6 +229,7 @@ pub fn sketch(p: &Platform) -> Sketch {
         );
         let primary =
             s.node("rds", "Amazon RDS", NodeKind::Database, primary, Cell::at(database_layer, 1), Some(database_band));
+        s.nodes[primary].data.push(("role", "primary".to_owned()));
         if db.multi_az {
             let standby = card("RDS standby", "Multi-AZ, takes over on failure", "standby · zone 2");
             let standby = s.node(
@@ -238,7 +240,8 @@ pub fn sketch(p: &Platform) -> Sketch {
                 Cell::at(database_layer, 2),
                 Some(database_band),
             );
-            s.edge(primary, standby, EdgeKind::Replication);
+            s.nodes[standby].data.push(("role", "standby".to_owned()));
+            data_edges.push((primary, standby, EdgeKind::Replication));
         }
         let copy = match &p.backup.copy_to {
             Some(copy) => format!("copied to {}", copy.region),
@@ -247,7 +250,7 @@ pub fn sketch(p: &Platform) -> Sketch {
         let backup = card("AWS Backup", format!("{} · kept {} days", p.backup.schedule, p.backup.retention_days), copy);
         let backup =
             s.node("backup", "AWS Backup", NodeKind::Storage, backup, Cell::at(database_layer, side), Some(cloud));
-        s.edge(backup, primary, EdgeKind::Backup);
+        data_edges.push((backup, primary, EdgeKind::Backup));
         primary
     });
 
@@ -295,6 +298,9 @@ pub fn sketch(p: &Platform) -> Sketch {
         }
     }
     s.edge(ecr, eks, EdgeKind::ImagePull);
+    for (from, to, kind) in data_edges {
+        s.edge(from, to, kind);
+    }
     s
 }
 

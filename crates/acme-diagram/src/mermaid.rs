@@ -38,6 +38,7 @@ pub fn render(sketch: &Sketch) -> String {
     }
 
     // Colours: one class per kind of node, one link style per arrow, one style per group.
+    // No `;` at the ends: Mermaid reads `#232F3E;` as an HTML entity and fails.
     let mut kinds: Vec<NodeKind> = sketch.nodes.iter().map(|n| n.kind).collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -45,18 +46,18 @@ pub fn render(sketch: &Sketch) -> String {
         let (stroke, fill) = kind.colors();
         let fill = if fill == "none" { "transparent" } else { fill };
         let border = if kind == NodeKind::Caption { "stroke-width:0px" } else { "stroke-width:1.5px" };
-        let _ = writeln!(out, "  classDef {} fill:{fill},stroke:{stroke},{border};", kind.slug());
+        let _ = writeln!(out, "  classDef {} fill:{fill},stroke:{stroke},{border}", kind.slug());
         let members: Vec<String> = sketch.nodes.iter().filter(|n| n.kind == kind).map(|n| id(&n.id)).collect();
-        let _ = writeln!(out, "  class {} {};", members.join(","), kind.slug());
+        let _ = writeln!(out, "  class {} {}", members.join(","), kind.slug());
     }
     for g in &sketch.groups {
         let dash = if g.dashed { ",stroke-dasharray:8 4" } else { "" };
         let fill = if g.fill == "none" { "transparent" } else { g.fill };
-        let _ = writeln!(out, "  style {} fill:{fill},stroke:{}{dash};", group_id(&g.id), g.stroke);
+        let _ = writeln!(out, "  style {} fill:{fill},stroke:{}{dash}", group_id(&g.id), g.stroke);
     }
     for (i, edge) in sketch.edges.iter().enumerate() {
         let dash = edge.kind.dash().map(|d| format!(",stroke-dasharray:{d}")).unwrap_or_default();
-        let _ = writeln!(out, "  linkStyle {i} stroke:{}{dash};", edge.kind.color());
+        let _ = writeln!(out, "  linkStyle {i} stroke:{}{dash}", edge.kind.color());
     }
     out
 }
