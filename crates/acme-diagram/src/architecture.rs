@@ -19,11 +19,10 @@ use acme_synth::stacks::{edge, keys};
 /// Widest a line of node text gets before it wraps.
 pub(crate) const TEXT_WIDTH: f64 = 230.0;
 
-/// Columns of the cluster grid: one row up to six boxes, then a grid about 1.5 times as wide
-/// as high, so 30 services take seven columns and five rows.
+/// Columns of the cluster grid: about 1.5 times as many as rows, so four services and the
+/// cluster's own box take three columns and two rows, 30 services seven columns and five rows.
 fn cluster_columns(boxes: usize) -> usize {
-    let columns = if boxes <= 6 { boxes } else { ((boxes as f64) * 1.5).sqrt().ceil() as usize };
-    columns.clamp(2, boxes.max(2))
+    (((boxes as f64) * 1.5).sqrt().ceil() as usize).clamp(2, boxes.max(2))
 }
 
 pub fn sketch(p: &Platform) -> Sketch {
@@ -52,18 +51,18 @@ pub fn sketch(p: &Platform) -> Sketch {
     // Layers.
     let top_nodes = 4 + usize::from(p.edge.waf);
     let per_row = k + side_columns;
-    let top_rows = top_nodes.div_ceil(per_row);
+    // Route 53 and WAF go over the load balancer; the rest fill the row, the caption column last.
+    let top_rows = top_nodes.div_ceil(per_row + 1);
     let public = 1 + top_rows;
     let first_service = public + 1;
     let database_layer = first_service + rows;
     let side = k + 1;
 
-    let cloud =
-        s.group("cloud", &format!("AWS Cloud · Region {}", p.region), true, None, ("#232F3E", "#FFFFFF"), false);
+    let cloud = s.group("cloud", &format!("AWS Cloud · {}", p.region), true, None, ("#232F3E", "#FFFFFF"), false);
     let subnets = p.network.subnets();
     let vpc = s.group(
         "vpc",
-        &format!("VPC {} · {} availability zones", p.network.cidr.trunc(), subnets.len()),
+        &format!("VPC {} · {} zones", p.network.cidr.trunc(), subnets.len()),
         true,
         Some(cloud),
         ("#8C4FFF", "#FFFFFF"),
@@ -93,7 +92,7 @@ pub fn sketch(p: &Platform) -> Sketch {
         None,
     );
 
-    let mut top = (0..).map(|i| Cell::at(1 + i / per_row, 1 + i % per_row));
+    let mut top = (0..).map(|i| Cell::at(1 + i / (per_row + 1), (1 + i % (per_row + 1)) % (per_row + 1)));
     let mut next_top = || top.next().unwrap_or(Cell::at(1, 1));
     let hosts = p.hosts();
     let mut r53_lines = vec![Line::new(Style::Title, "Amazon Route 53")];
