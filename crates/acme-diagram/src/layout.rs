@@ -1001,3 +1001,78 @@ fn collinear_overlap((a, b): (Point, Point), (c, d): (Point, Point)) -> bool {
     (horizontal(a, b) && horizontal(c, d) && (a.y - c.y).abs() < EPS && overlap(a.x, b.x, c.x, d.x))
         || (vertical(a, b) && vertical(c, d) && (a.x - c.x).abs() < EPS && overlap(a.y, b.y, c.y, d.y))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channels(p: Plan) -> (usize, usize, Option<usize>, bool) {
+        match p {
+            Plan::Channels { exit, entry, via, pair, .. } => (exit, entry, via, pair),
+            Plan::Beside => panic!("expected a channel route"),
+        }
+    }
+
+    #[test]
+    fn neighbours_in_a_layer_are_joined_side_by_side() {
+        let (a, b) = (Cell::at(2, 1), Cell::at(2, 2));
+        assert!(matches!(plan(&[&a, &b], &a, &b, 3), Plan::Beside));
+        assert!(matches!(plan(&[&a, &b], &b, &a, 3), Plan::Beside));
+        // One column apart: under the row, through the channel below it.
+        let c = Cell::at(2, 3);
+        assert_eq!(channels(plan(&[&a, &c], &a, &c, 4)), (3, 3, None, false));
+    }
+
+    #[test]
+    fn boxes_that_line_up_across_one_channel_share_a_straight_line() {
+        let alb = Cell::spanning(1, 1, 5);
+        let service = Cell::at(2, 3);
+        let p = plan(&[&alb, &service], &alb, &service, 6);
+        assert_eq!(channels(p), (2, 2, None, true));
+        let Plan::Channels { from_column, to_column, .. } = p else { unreachable!() };
+        assert_eq!((from_column, to_column), (3, 3));
+    }
+
+    #[test]
+    fn a_vertical_run_never_cuts_through_a_spanning_box() {
+        // From above the load balancer (layer 1) to below it (layer 3): every channel inside
+        // its span (2..=5) is blocked, so the route takes the nearest free one.
+        let top = Cell::at(0, 3);
+        let alb = Cell::spanning(1, 1, 5);
+        let below = Cell::at(2, 3);
+        let (_, _, via, _) = channels(plan(&[&top, &alb, &below], &top, &below, 7));
+        assert!(matches!(via, Some(1) | Some(6)), "{via:?}");
+    }
+
+    #[test]
+    fn overlapping_segments_get_their_own_tracks_and_apart_ones_share() {
+        let mut c = Channel::default();
+        for (edge, lo, hi) in [(0, 1.0, 5.0), (1, 4.0, 9.0), (2, 8.0, 12.0), (3, 20.0, 22.0)] {
+            c.segments.push(Segment { edge, lo, hi, zone: 0 });
+        }
+        c.assign();
+        assert_ne!(c.track[0], c.track[1]);
+        assert_ne!(c.track[1], c.track[2]);
+        assert_eq!(c.track[0], c.track[2], "0 and 2 are apart: one track");
+        assert_eq!(c.zone_tracks, [2]);
+    }
+
+    #[test]
+    fn a_segment_runs_inside_exactly_the_groups_around_both_its_ends() {
+        // Groups closing before the channel at depths 3 (cluster), 2 (band), 1 (VPC); opening
+        // after it at depth 2 (the next band).
+        let c = Channel { closing: vec![3, 2, 1], opening: vec![(2, 0.0)], ..Channel::default() };
+        assert_eq!(c.zones(), 5);
+        assert_eq!(c.zone(Some(3), None), 0, "a call inside the cluster stays inside its border");
+        assert_eq!(c.zone(Some(1), None), 2, "inside the VPC, outside the band and cluster");
+        assert_eq!(c.zone(None, None), 3, "outside everything that ends or starts here");
+        assert_eq!(c.zone(None, Some(2)), 4, "inside the next band");
+    }
+
+    #[test]
+    fn simplify_drops_repeats_and_straight_joints() {
+        let p = |x, y| Point { x, y };
+        let out = simplify(vec![p(0.0, 0.0), p(0.0, 0.0), p(0.0, 5.0), p(0.0, 9.0), p(4.0, 9.0)]);
+        assert_eq!(out, [p(0.0, 0.0), p(0.0, 9.0), p(4.0, 9.0)]);
+    }
+}
