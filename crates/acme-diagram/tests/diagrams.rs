@@ -116,6 +116,15 @@ fn variants() -> Vec<(String, Platform)> {
     p.network.zones = 6;
     p.dns.zone = acme_spec::ZoneSource::Existing { id: "Z0123456789ABCDEFGHIJ".into() };
     out.push(("6 zones, existing zone".into(), p));
+    // One service on three rules and two ports, a long host, its own namespace.
+    let mut p = fixture::acme();
+    let web = &mut p.services[0];
+    web.ports.push(acme_spec::ServicePort { name: "admin".into(), port: 9090 });
+    web.namespace = "storefront".into();
+    let long = "a-rather-long-host-name-for-the-storefront.eu.acme.example.com";
+    web.routes.push(Route { host: long.into(), path: None, port: 8080 });
+    web.routes.push(Route { host: long.into(), path: Some("/admin".into()), port: 9090 });
+    out.push(("three rules, two ports, a long host".into(), p));
     let mut p = fixture::acme();
     p.services.truncate(1);
     p.services[0].talks_to.clear();
