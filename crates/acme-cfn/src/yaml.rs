@@ -19,6 +19,17 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
+/// Several documents in one stream, each opened by `---`: the multi-document YAML that
+/// `kubectl apply -f`, server-side apply clients and the Kubernetes validators read.
+pub fn to_documents<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
+    let mut out = String::new();
+    for value in values {
+        out.push_str("---\n");
+        out.push_str(&to_string(value));
+    }
+    out
+}
+
 fn indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
@@ -159,6 +170,13 @@ mod tests {
     fn nests_maps_and_sequences() {
         let v = json!({"A": {"B": [1, {"C": "d", "E": ["f"]}], "G": {}}, "H": []});
         assert_eq!(to_string(&v), "A:\n  B:\n    - 1\n    - C: d\n      E:\n        - f\n  G: {}\nH: []\n");
+    }
+
+    #[test]
+    fn documents_are_each_opened_by_a_marker() {
+        let docs = [json!({"kind": "A"}), json!({"kind": "B", "x": [1]})];
+        assert_eq!(to_documents(&docs), "---\nkind: A\n---\nkind: B\nx:\n  - 1\n");
+        assert_eq!(to_documents(&[]), "");
     }
 
     #[test]

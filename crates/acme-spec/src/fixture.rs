@@ -73,7 +73,7 @@ pub fn acme() -> Platform {
             deletion_protection: true,
         }),
         services: vec![web, api, auth, chat],
-        edge: Edge { waf: true, idle_timeout_seconds: 60 },
+        edge: Edge { waf: true, idle_timeout_seconds: 60, tls_policy: crate::validate::DEFAULT_TLS_POLICY.into() },
         alerts: Alerts { email: vec!["ops@acme.example.com".into()] },
         ci: Ci {
             provider: CiProvider::Jenkins,
@@ -84,5 +84,7 @@ pub fn acme() -> Platform {
         },
         backup: Backup { schedule: "cron(0 5 * * ? *)".into(), retention_days: 35, copy_to: None, vault_lock: None },
         legacy: Some(Legacy { target: "old-lb.acme-legacy.example.net".into() }),
+        overrides: vec![],
+        check: CheckPolicy::default(),
     }
 }

@@ -50,6 +50,65 @@ pub struct PlatformFile {
     /// The infrastructure that serves the hosts today; the migration moves traffic off it.
     #[serde(default)]
     pub legacy: Option<LegacyInput>,
+    /// Patches to synthesized CloudFormation resources, applied in order after synthesis and
+    /// before `check`: the escape hatch for what acme.yaml has no field for. `check` still
+    /// judges the patched templates; a finding an override causes points at it.
+    #[serde(default)]
+    pub overrides: Vec<OverrideInput>,
+    /// `acmectl check`: findings accepted on purpose, and your own CloudFormation Guard rules.
+    #[serde(default)]
+    pub check: Option<CheckInput>,
+}
+
+/// One patch: set (`value`) or delete (`remove: true`) one property of one synthesized resource.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideInput {
+    /// Stack of the resource: `keys`, `network`, `dns`, `ci`, `cluster`, `registry`, `data`,
+    /// `edge`, `services`, `observability` or `backup`.
+    pub stack: String,
+    /// Logical id of the resource, as in `out/cloudformation/<stack>.yaml`, e.g. `Database`.
+    pub resource: String,
+    /// Property to patch, from `Properties`: `Properties.MultiAZ`,
+    /// `Properties.SecurityGroupIngress[0].CidrIp` (list items by index, `[0]` or `.0`).
+    /// Every step but the last must exist; the last may add a new property.
+    pub path: String,
+    /// The new value, any YAML (a scalar, a list or a mapping); replaces what is there.
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    /// Delete the property instead of setting it.
+    #[serde(default)]
+    pub remove: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInput {
+    /// Findings you accept, each with the reason. `synth` and `deploy` refuse to go on while
+    /// any other finding stands; the report lists accepted ones with their reasons.
+    #[serde(default)]
+    pub accept: Vec<AcceptInput>,
+    /// Folders of AWS CloudFormation Guard rule files (`*.guard`), relative to acme.yaml,
+    /// evaluated over every template by `check`, `synth` and `deploy`.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+/// A finding accepted on purpose.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInput {
+    /// Rule id, e.g. `ACME-DB-003`, or a Guard rule as `GUARD-<file stem>-<rule name>`.
+    pub rule: String,
+    /// Why this is acceptable, for the reviewer who reads the report. Required.
+    pub reason: String,
+    /// Only findings in this stack (default: every stack).
+    #[serde(default)]
+    pub stack: Option<String>,
+    /// Only findings on this resource: a logical id (`Database`) or a Kubernetes object
+    /// as `Kind/namespace/name` (default: every resource).
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -251,7 +310,7 @@ impl JsonSchema for UseInput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicasInput {
-    /// Fewest pods (default 2); also the PodDisruptionBudget's floor.
+    /// Fewest pods the autoscaler keeps (default 2).
     #[serde(default)]
     pub min: Option<i64>,
     /// Most pods the autoscaler may run (default 6).
@@ -286,6 +345,11 @@ pub struct EdgeInput {
     /// service uses WebSockets.
     #[serde(default)]
     pub idle_timeout_seconds: Option<i64>,
+    /// TLS policy of the HTTPS listener (default `ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09`:
+    /// TLS 1.2 and 1.3, forward-secret ciphers). A policy that allows TLS 1.0 or 1.1, for old
+    /// clients, is a relaxation that `check` reports.
+    #[serde(default)]
+    pub tls_policy: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -23,52 +23,96 @@ const MAX_FILE_BYTES: usize = 4 << 20;
 
 /// Reads, parses and validates a platform file.
 pub fn load_file(path: &Path) -> Result<Platform, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
-    let file = path.display().to_string();
-    match String::from_utf8(bytes) {
-        Ok(text) => load_str(&file, &text),
-        Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let text = String::from_utf8_lossy(valid).into_owned();
-            let issue = Issue {
-                field: String::new(),
-                message: "the file is not UTF-8 text".into(),
-                help: "save acme.yaml as UTF-8".into(),
-            };
-            let at = end_of(&text);
-            Err(invalid(&file, &text, vec![(at, issue)]))
-        }
-    }
+    Source::read(path)?.load()
 }
 
 /// Parses and validates platform text; `file` names it in diagnostics.
 pub fn load_str(file: &str, text: &str) -> Result<Platform, LoadError> {
-    if text.len() > MAX_FILE_BYTES {
-        let issue = Issue {
-            field: String::new(),
-            message: format!("the file is {} bytes, more than the {MAX_FILE_BYTES} acmectl reads", text.len()),
-            help: "acme.yaml describes a platform; data does not belong in it".into(),
-        };
-        return Err(invalid(file, "", vec![(Position { line: 1, column: 1, offset: 0, len: 0 }, issue)]));
+    Source::new(file, text).load()
+}
+
+/// The text of `acme.yaml` as read. Kept after loading so that later stages (overrides
+/// applied by synthesis, accepted findings judged by check) can place their problems at
+/// a line and column of the same file.
+#[derive(Debug)]
+pub struct Source {
+    /// The file's name as given, used in every diagnostic.
+    pub file: String,
+    pub text: Arc<str>,
+    locations: std::sync::OnceLock<Locations>,
+}
+
+impl Source {
+    pub fn new(file: &str, text: &str) -> Source {
+        Source { file: file.to_owned(), text: Arc::from(text), locations: std::sync::OnceLock::new() }
     }
-    let parsed: Result<input::PlatformFile, _> = serde_saphyr::from_str(text);
-    let parsed = match parsed {
-        Ok(p) => p,
-        Err(e) => return Err(invalid(file, text, vec![parse_issue(text, &e)])),
-    };
-    let mut validator = validate::Validator::default();
-    match validator.platform(parsed) {
-        Some(platform) if validator.issues.is_empty() => Ok(platform),
-        _ => {
-            let locations = Locations::index(text);
-            let placed = validator
-                .issues
-                .into_iter()
-                .map(|issue| (locations.find(&issue.field).unwrap_or_else(|| end_of(text)), issue))
-                .collect();
-            Err(invalid(file, text, placed))
+
+    /// Reads a platform file; text that is not UTF-8 is a problem placed where it stops being so.
+    pub fn read(path: &Path) -> Result<Source, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        let file = path.display().to_string();
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Source::new(&file, &text)),
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let text = String::from_utf8_lossy(valid).into_owned();
+                let issue = Issue {
+                    field: String::new(),
+                    message: "the file is not UTF-8 text".into(),
+                    help: "save acme.yaml as UTF-8".into(),
+                };
+                let at = end_of(&text);
+                Err(invalid(&file, &text, vec![(at, issue)]))
+            }
         }
     }
+
+    /// Parses and validates the text.
+    pub fn load(&self) -> Result<Platform, LoadError> {
+        let (file, text) = (self.file.as_str(), &*self.text);
+        if text.len() > MAX_FILE_BYTES {
+            let issue = Issue {
+                field: String::new(),
+                message: format!("the file is {} bytes, more than the {MAX_FILE_BYTES} acmectl reads", text.len()),
+                help: "acme.yaml describes a platform; data does not belong in it".into(),
+            };
+            return Err(invalid(file, "", vec![(Position { line: 1, column: 1, offset: 0, len: 0 }, issue)]));
+        }
+        let parsed: Result<input::PlatformFile, _> = serde_saphyr::from_str(text);
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => return Err(invalid(file, text, vec![parse_issue(text, &e)])),
+        };
+        let mut validator = validate::Validator::default();
+        match validator.platform(parsed) {
+            Some(platform) if validator.issues.is_empty() => Ok(platform),
+            _ => Err(self.invalid(validator.issues)),
+        }
+    }
+
+    /// Problems found after loading (by synthesis or check), each placed at its field.
+    pub fn invalid(&self, issues: Vec<Issue>) -> LoadError {
+        let placed = issues.into_iter().map(|issue| (self.position_of(&issue.field), issue)).collect();
+        invalid(&self.file, &self.text, placed)
+    }
+
+    /// 1-based line and column of a field path (or of its nearest ancestor in the file).
+    pub fn line_column(&self, field: &str) -> (usize, usize) {
+        let at = self.position_of(field);
+        (at.line, at.column)
+    }
+
+    fn position_of(&self, field: &str) -> Position {
+        let locations = self.locations.get_or_init(|| Locations::index(&self.text));
+        locations.find(field).unwrap_or_else(|| end_of(&self.text))
+    }
+}
+
+/// The 1-based line on which `text` writes `field` (a path such as `services[2].talks_to[0]`),
+/// or `None` when it does not write it. Later stages use it to trace what they derive (a
+/// network policy rule, say) back to the line of acme.yaml that asked for it.
+pub fn field_line(text: &str, field: &str) -> Option<usize> {
+    Locations::index(text).exact(field).map(|p| p.line)
 }
 
 /// JSON Schema of acme.yaml, for editors (`acmectl schema`).

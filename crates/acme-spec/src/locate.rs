@@ -80,6 +80,11 @@ impl Locations {
         Locations { nodes }
     }
 
+    /// The position of `path` itself, if the file writes it.
+    pub fn exact(&self, path: &str) -> Option<Position> {
+        self.nodes.get(path).copied()
+    }
+
     /// The position of `path`, or of its nearest ancestor in the file.
     pub fn find(&self, path: &str) -> Option<Position> {
         let mut p = path;

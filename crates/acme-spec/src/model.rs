@@ -22,6 +22,77 @@ pub struct Platform {
     pub ci: Ci,
     pub backup: Backup,
     pub legacy: Option<Legacy>,
+    /// Patches to synthesized resources, in file order (`overrides[i]`).
+    pub overrides: Vec<Override>,
+    /// What `check` accepts and which user rules it adds.
+    pub check: CheckPolicy,
+}
+
+/// One patch of one synthesized CloudFormation resource, applied after synthesis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    /// Stack name as synthesis spells it (`data`); checked against the stacks by synthesis.
+    pub stack: String,
+    /// Logical id of the resource in that stack.
+    pub resource: String,
+    /// Steps below `Properties`: `Properties.A[0].B` is `[Key(A), Index(0), Key(B)]`.
+    pub path: Vec<PathStep>,
+    pub action: OverrideAction,
+}
+
+impl Override {
+    /// The path as written back: `Properties.A[0].B`.
+    pub fn path_text(&self) -> String {
+        path_text(&self.path)
+    }
+}
+
+/// `Properties.A[0].B` for `[Key(A), Index(0), Key(B)]`.
+pub fn path_text(steps: &[PathStep]) -> String {
+    let mut text = String::from("Properties");
+    for step in steps {
+        match step {
+            PathStep::Key(k) => {
+                text.push('.');
+                text.push_str(k);
+            }
+            PathStep::Index(i) => text.push_str(&format!("[{i}]")),
+        }
+    }
+    text
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OverrideAction {
+    /// Replace (or add) the property with this value.
+    Set(serde_json::Value),
+    /// Delete the property.
+    Remove,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckPolicy {
+    /// Findings accepted on purpose (`check.accept[i]`).
+    pub accept: Vec<Accept>,
+    /// Folders of CloudFormation Guard rule files, as written (relative to acme.yaml).
+    pub rule_dirs: Vec<String>,
+}
+
+/// A finding accepted on purpose, with the reason the report shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accept {
+    pub rule: String,
+    pub reason: String,
+    /// Only findings in this stack.
+    pub stack: Option<String>,
+    /// Only findings on this logical id or Kubernetes `Kind/namespace/name`.
+    pub resource: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +220,27 @@ impl Network {
             })
             .collect()
     }
+
+    /// The cluster's Service range, chosen as EKS itself chooses when none is given, but set
+    /// explicitly so the cluster DNS address is known before the cluster exists (the network
+    /// policies allow DNS to exactly that address): `172.20.0.0/16`, or `10.100.0.0/16` when
+    /// the VPC overlaps it. A VPC is at most a /16, so it never overlaps both.
+    pub fn service_cidr(&self) -> Ipv4Net {
+        let preferred = Ipv4Net::new(std::net::Ipv4Addr::new(172, 20, 0, 0), 16)
+            .unwrap_or_else(|_| unreachable!("literal prefix 16"));
+        let fallback = Ipv4Net::new(std::net::Ipv4Addr::new(10, 100, 0, 0), 16)
+            .unwrap_or_else(|_| unreachable!("literal prefix 16"));
+        let vpc = self.cidr.trunc();
+        if vpc.contains(&preferred.network()) || preferred.contains(&vpc.network()) { fallback } else { preferred }
+    }
+
+    /// Address of the cluster DNS Service (`kube-dns`): the tenth of the Service range, as EKS
+    /// assigns it. On Auto Mode the resolver runs on each node, not as pods, so pods reach DNS
+    /// only through this address.
+    pub fn cluster_dns_ip(&self) -> std::net::Ipv4Addr {
+        let base = u32::from(self.service_cidr().network());
+        std::net::Ipv4Addr::from(base + 10)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -271,6 +363,8 @@ pub struct Edge {
     pub waf: bool,
     /// ALB idle timeout; raised automatically for WebSocket services.
     pub idle_timeout_seconds: u32,
+    /// TLS policy of the HTTPS listener (`ELBSecurityPolicy-...`).
+    pub tls_policy: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -407,6 +501,21 @@ mod tests {
         let two = network("10.20.0.0/16", 2).subnets();
         let six = network("10.20.0.0/16", 6).subnets();
         assert_eq!(two[..], six[..2]);
+    }
+
+    #[test]
+    fn service_range_avoids_the_vpc_and_dns_is_its_tenth_address() {
+        let n = network("10.20.0.0/16", 3);
+        assert_eq!(n.service_cidr().to_string(), "172.20.0.0/16");
+        assert_eq!(n.cluster_dns_ip().to_string(), "172.20.0.10");
+        for cidr in ["172.20.0.0/16", "172.20.64.0/18", "172.20.255.0/20"] {
+            let n = network(cidr, 3);
+            assert_eq!(n.service_cidr().to_string(), "10.100.0.0/16", "{cidr}");
+            assert_eq!(n.cluster_dns_ip().to_string(), "10.100.0.10");
+            assert!(!overlaps(&n.service_cidr(), &n.cidr.trunc()));
+        }
+        // Next to 172.20/16 but not in it: the usual range stays.
+        assert_eq!(network("172.21.0.0/16", 3).service_cidr().to_string(), "172.20.0.0/16");
     }
 
     #[test]

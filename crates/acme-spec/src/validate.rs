@@ -17,10 +17,22 @@ pub const DEFAULT_CLUSTER_VERSION: &str = "1.34";
 pub const MAX_ROUTES: usize = 100;
 pub const MAX_HOSTS: usize = 25;
 
+/// TLS 1.2 and 1.3 only, forward-secret ciphers, post-quantum key exchange where the client
+/// offers it.
+pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+
 /// Namespaces that belong to Kubernetes, EKS or its add-ons; acmectl owns the ones it creates
 /// (default deny, deletion with the service), so it may not take these.
 const RESERVED_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch", "acmectl-system"];
+
+/// Service names acmectl uses for files of its own: `out/kubernetes/platform.yaml` holds the
+/// platform-wide Kubernetes objects beside one file per service.
+const RESERVED_SERVICE_NAMES: &[&str] = &["platform"];
+
+/// Environment variables the pod gets from acmectl (`AWS_REGION`) or that would contradict it.
+/// Pod Identity injects `AWS_CONTAINER_*` itself.
+const RESERVED_AWS_ENV: &[&str] = &["AWS_REGION", "AWS_DEFAULT_REGION"];
 
 #[derive(Default)]
 pub struct Validator {
@@ -83,6 +95,8 @@ impl Validator {
             self.dns_name("legacy.target", &l.target);
             Legacy { target: l.target }
         });
+        let overrides = self.overrides(f.overrides);
+        let check = self.check(f.check.unwrap_or_default());
 
         let platform = Platform {
             name: f.name,
@@ -98,6 +112,8 @@ impl Validator {
             ci,
             backup: backup?,
             legacy,
+            overrides,
+            check,
         };
         self.issues.is_empty().then_some(platform)
     }
@@ -292,7 +308,13 @@ impl Validator {
         for (i, s) in inputs.iter().enumerate() {
             let at = format!("services[{i}]");
             if self.dns_label(&format!("{at}.name"), &s.name, 30, "a service name") {
-                if let Some(&first) = names.get(s.name.as_str()).filter(|&&first| first != i) {
+                if RESERVED_SERVICE_NAMES.contains(&s.name.as_str()) {
+                    self.error(
+                        format!("{at}.name"),
+                        format!("`{}` names acmectl's own output (out/kubernetes/{}.yaml)", s.name, s.name),
+                        "pick another service name",
+                    );
+                } else if let Some(&first) = names.get(s.name.as_str()).filter(|&&first| first != i) {
                     self.error(
                         format!("{at}.name"),
                         format!("service `{}` is already declared at services[{first}]", s.name),
@@ -330,6 +352,12 @@ impl Validator {
                         format!("{at}.env.{key}"),
                         format!("`{key}` is set by acmectl itself"),
                         "rename the variable; names starting with ACME_ or DATABASE_ are reserved",
+                    );
+                } else if RESERVED_AWS_ENV.contains(&key.as_str()) || key.starts_with("AWS_CONTAINER_") {
+                    self.error(
+                        format!("{at}.env.{key}"),
+                        format!("`{key}` is set for the pod by acmectl or by EKS Pod Identity"),
+                        "remove it: AWS_REGION is the platform's region, and Pod Identity sets AWS_CONTAINER_* itself",
                     );
                 }
             }
@@ -547,7 +575,7 @@ impl Validator {
                 self.error(
                     field,
                     format!("service `{callee}` lists itself"),
-                    "remove it: a service always reaches its own pods",
+                    "remove it: talks_to names other services, and the replicas of one service do not call each other",
                 );
             } else if !names.contains_key(callee.as_str()) {
                 let hint =
@@ -678,7 +706,99 @@ impl Validator {
             None => 60,
             Some(v) => self.int("edge.idle_timeout_seconds", v, 1..=4000, "idle timeout")?,
         };
-        Some(Edge { waf: e.waf.unwrap_or(true), idle_timeout_seconds })
+        let tls_policy = e.tls_policy.unwrap_or_else(|| DEFAULT_TLS_POLICY.into());
+        let ok = tls_policy
+            .strip_prefix("ELBSecurityPolicy-")
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !ok {
+            self.error(
+                "edge.tls_policy",
+                format!("`{tls_policy}` is not an Application Load Balancer security policy"),
+                format!("name a policy from `aws elbv2 describe-ssl-policies`, e.g. `{DEFAULT_TLS_POLICY}`"),
+            );
+        }
+        Some(Edge { waf: e.waf.unwrap_or(true), idle_timeout_seconds, tls_policy })
+    }
+
+    /// Shape only: whether the stack, resource and path exist is known after synthesis.
+    fn overrides(&mut self, inputs: Vec<OverrideInput>) -> Vec<Override> {
+        let mut overrides = vec![];
+        for (i, o) in inputs.into_iter().enumerate() {
+            let at = format!("overrides[{i}]");
+            let path = match parse_property_path(&o.path) {
+                Ok(path) => Some(path),
+                Err(message) => {
+                    self.error(
+                        format!("{at}.path"),
+                        message,
+                        "write `Properties.Name`, `Properties.List[0].Name`, ...",
+                    );
+                    None
+                }
+            };
+            let action = match (o.value, o.remove) {
+                (Some(_), true) => {
+                    self.error(
+                        &at,
+                        "an override either sets `value` or has `remove: true`, not both",
+                        "keep one of the two",
+                    );
+                    None
+                }
+                (Some(value), false) => Some(OverrideAction::Set(value)),
+                (None, true) => Some(OverrideAction::Remove),
+                (None, false) => {
+                    self.error(
+                        &at,
+                        "the override neither sets `value` nor has `remove: true`",
+                        "add `value: ...` or `remove: true`",
+                    );
+                    None
+                }
+            };
+            if let (Some(path), Some(action)) = (path, action) {
+                overrides.push(Override { stack: o.stack, resource: o.resource, path, action });
+            }
+        }
+        overrides
+    }
+
+    /// Shape only: whether a rule id exists is known to `check`.
+    fn check(&mut self, c: CheckInput) -> CheckPolicy {
+        let mut accept = vec![];
+        for (i, a) in c.accept.into_iter().enumerate() {
+            let at = format!("check.accept[{i}]");
+            if a.rule.trim().is_empty() {
+                self.error(
+                    format!("{at}.rule"),
+                    "the rule id is empty",
+                    "write the id `check` reports, e.g. `ACME-DB-003`",
+                );
+            }
+            if a.reason.trim().len() < 10 {
+                self.error(
+                    format!("{at}.reason"),
+                    "an accepted finding needs a written reason",
+                    "say in a sentence why the finding is acceptable: the report shows it to every reviewer",
+                );
+            }
+            accept.push(Accept {
+                rule: a.rule,
+                reason: a.reason.trim().to_owned(),
+                stack: a.stack,
+                resource: a.resource,
+            });
+        }
+        for (i, dir) in c.rules.iter().enumerate() {
+            if dir.trim().is_empty() {
+                self.error(
+                    format!("check.rules[{i}]"),
+                    "the folder is empty",
+                    "name a folder of `.guard` files, relative to acme.yaml",
+                );
+            }
+        }
+        CheckPolicy { accept, rule_dirs: c.rules }
     }
 
     fn alerts(&mut self, a: AlertsInput) -> Alerts {
@@ -893,6 +1013,58 @@ impl Validator {
     }
 }
 
+/// `Properties.A[0].B` (or `Properties.A.0.B`) → `[Key(A), Index(0), Key(B)]`.
+pub fn parse_property_path(text: &str) -> Result<Vec<PathStep>, String> {
+    let Some(rest) = text.strip_prefix("Properties") else {
+        return Err(format!("`{text}` does not start with `Properties`: overrides patch resource properties"));
+    };
+    let mut steps = vec![];
+    let mut chars = rest.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '.' => {
+                let mut key = String::new();
+                while let Some(&(_, c)) = chars.peek() {
+                    if c == '.' || c == '[' {
+                        break;
+                    }
+                    key.push(c);
+                    chars.next();
+                }
+                if key.is_empty() {
+                    return Err(format!("`{text}` has an empty step"));
+                }
+                // `.0` is an index, as in `Resource::property`; property names never start with a digit.
+                match key.parse::<usize>() {
+                    Ok(i) => steps.push(PathStep::Index(i)),
+                    Err(_) if key.chars().all(|c| c.is_ascii_alphanumeric() || "_-:".contains(c)) => {
+                        steps.push(PathStep::Key(key))
+                    }
+                    Err(_) => return Err(format!("`{key}` in `{text}` is not a property name")),
+                }
+            }
+            '[' => {
+                let mut digits = String::new();
+                for (_, c) in chars.by_ref() {
+                    if c == ']' {
+                        break;
+                    }
+                    digits.push(c);
+                }
+                match digits.parse::<usize>() {
+                    Ok(i) => steps.push(PathStep::Index(i)),
+                    Err(_) => return Err(format!("`[{digits}]` in `{text}` is not a list index")),
+                }
+            }
+            other => return Err(format!("unexpected `{other}` in `{text}`")),
+        }
+    }
+    if steps.is_empty() {
+        return Err("the path names no property: patching all of `Properties` at once is not supported".into());
+    }
+    Ok(steps)
+}
+
 /// A name as it appears in logical ids: letters and digits only, lowercased.
 fn squash(name: &str) -> String {
     name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
@@ -978,7 +1150,7 @@ pub fn parse_memory(text: &str) -> Option<u64> {
 }
 
 fn format_millicores(m: u64) -> String {
-    if m % 1000 == 0 { (m / 1000).to_string() } else { format!("{m}m") }
+    if m.is_multiple_of(1000) { (m / 1000).to_string() } else { format!("{m}m") }
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
@@ -986,12 +1158,23 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) + 2) / 3)
+        .filter(|(d, c)| *d <= c.len().max(word.len()).div_ceil(3))
         .min()
         .map(|(_, c)| c)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Up to `n` candidates ordered by edit distance to `word` (ties by name): what a "did you
+/// mean" lists when no single candidate is close.
+pub fn nearest_names<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    let mut ranked: Vec<(usize, &str)> =
+        candidates.into_iter().map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c)).collect();
+    ranked.sort_unstable();
+    ranked.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+/// Levenshtein distance in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -1050,6 +1233,26 @@ mod tests {
         assert!(is_role_arn("arn:aws-us-gov:iam::111122223333:role/path/admin"));
         assert!(!is_role_arn("arn:aws:iam::111122223333:user/admin"));
         assert!(!is_role_arn("arn:aws:iam::1111:role/admin"));
+    }
+
+    #[test]
+    fn property_paths_with_indexes() {
+        let k = |s: &str| PathStep::Key(s.into());
+        assert_eq!(parse_property_path("Properties.MultiAZ"), Ok(vec![k("MultiAZ")]));
+        let indexed = vec![k("SecurityGroupIngress"), PathStep::Index(1), k("CidrIp")];
+        assert_eq!(parse_property_path("Properties.SecurityGroupIngress[1].CidrIp").as_ref(), Ok(&indexed));
+        assert_eq!(parse_property_path("Properties.SecurityGroupIngress.1.CidrIp"), Ok(indexed));
+        for bad in [
+            "MultiAZ",
+            "Properties",
+            "Properties.",
+            "Properties..A",
+            "Properties.A[x]",
+            "Properties.A b",
+            "Properties/A",
+        ] {
+            assert!(parse_property_path(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

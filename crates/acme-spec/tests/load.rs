@@ -151,6 +151,46 @@ fn a_port_outside_the_valid_range() {
 }
 
 #[test]
+fn a_health_path_that_is_no_path() {
+    for path in ["healthz", "\"\"", "/health z"] {
+        let text = bundled_with(
+            "  - name: auth\n    port: 8080\n    health: { path: /healthz }\n",
+            &format!("  - name: auth\n    port: 8080\n    health: {{ path: {path} }}\n"),
+        );
+        assert_one(&text, &format!("{{ path: {path} }}"), "services[2].health.path", "is not an HTTP path");
+    }
+}
+
+#[test]
+fn extra_and_route_ports_outside_the_valid_range() {
+    let text =
+        bundled_with("  - name: chat\n    port: 8080", "  - name: chat\n    port: 8080\n    ports: { admin: 65536 }");
+    assert_one(&text, "admin: 65536", "services[3].ports.admin", "outside 1..=65535");
+    let text = bundled_with("path: /api\n", "path: /api\n        port: 0\n");
+    assert_one(&text, "port: 0", "services[1].routes[0].port", "outside 1..=65535");
+}
+
+#[test]
+fn names_acmectl_writes_itself_are_reserved() {
+    let text = bundled_with("  - name: chat\n", "  - name: platform\n");
+    assert_one(&text, "name: platform", "services[3].name", "out/kubernetes/platform.yaml");
+    for key in ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "DATABASE_URL", "ACME_X"] {
+        let text = bundled_with("    websocket: true\n", &format!("    websocket: true\n    env: {{ {key}: x }}\n"));
+        assert_one(&text, "env:", &format!("services[3].env.{key}"), &format!("`{key}`"));
+    }
+    // Other AWS_ settings stay the service's own.
+    let text = bundled_with("    websocket: true\n", "    websocket: true\n    env: { AWS_MAX_ATTEMPTS: \"5\" }\n");
+    assert!(problems(&text).is_empty());
+}
+
+#[test]
+fn field_lines_trace_paths_back_to_the_file() {
+    assert_eq!(acme_spec::field_line(BUNDLED, "services[1].talks_to[0]"), Some(line_of(BUNDLED, "talks_to: [auth]")));
+    assert_eq!(acme_spec::field_line(BUNDLED, "services[2].uses[0]"), Some(line_of(BUNDLED, "uses: [database]")));
+    assert_eq!(acme_spec::field_line(BUNDLED, "services[9]"), None, "no ancestor fallback");
+}
+
+#[test]
 fn replicas_min_above_max() {
     let text = bundled_with("    websocket: true\n", "    websocket: true\n    replicas: { min: 5, max: 3 }\n");
     assert_one(&text, "replicas:", "services[3].replicas.min", "min 5 is above max 3");
@@ -292,4 +332,48 @@ mod never_panics {
             let _ = load_str("fuzz.yaml", &text);
         }
     }
+}
+
+#[test]
+fn overrides_take_any_yaml_value_and_a_property_path() {
+    let text = format!(
+        "{BUNDLED}\noverrides:\n  - stack: data\n    resource: Database\n    path: Properties.Tags[0]\n    value: {{ Key: team, Value: db }}\n  - stack: edge\n    resource: LoadBalancer\n    path: Properties.LoadBalancerAttributes.2\n    remove: true\n"
+    );
+    let p = load_str("acme.yaml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    use acme_spec::{OverrideAction, PathStep};
+    assert_eq!(p.overrides.len(), 2);
+    assert_eq!(p.overrides[0].path, [PathStep::Key("Tags".into()), PathStep::Index(0)]);
+    assert_eq!(p.overrides[0].action, OverrideAction::Set(serde_json::json!({ "Key": "team", "Value": "db" })));
+    assert_eq!(p.overrides[1].path_text(), "Properties.LoadBalancerAttributes[2]");
+    assert_eq!(p.overrides[1].action, OverrideAction::Remove);
+}
+
+#[test]
+fn an_override_needs_a_properties_path_and_one_action() {
+    let text = format!(
+        "{BUNDLED}\noverrides:\n  - stack: data\n    resource: Database\n    path: MultiAZ\n    value: false\n  - stack: data\n    resource: Database\n    path: Properties.MultiAZ\n"
+    );
+    let found = problems(&text);
+    let fields: Vec<&str> = found.iter().map(|p| p.1.as_str()).collect();
+    assert_eq!(fields, ["overrides[0].path", "overrides[1]"], "{found:?}");
+    assert!(found[0].2.contains("does not start with `Properties`"), "{found:?}");
+    assert_eq!(found[0].0, format!("{}:11", line_of(&text, "path: MultiAZ")));
+    assert!(found[1].3.contains("remove: true"), "{found:?}");
+}
+
+#[test]
+fn an_accepted_finding_needs_a_reason() {
+    let text = format!("{BUNDLED}\ncheck:\n  accept:\n    - rule: ACME-DB-003\n      reason: \"\"\n");
+    assert_one(&text, "reason: \"\"", "check.accept[0].reason", "needs a written reason");
+    let ok = format!(
+        "{BUNDLED}\ncheck:\n  accept:\n    - rule: ACME-DB-003\n      reason: staging database, rebuilt nightly from a snapshot\n      stack: data\n"
+    );
+    let p = load_str("acme.yaml", &ok).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(p.check.accept[0].stack.as_deref(), Some("data"));
+}
+
+#[test]
+fn a_tls_policy_must_be_an_alb_policy() {
+    let text = bundled_with("  waf: true", "  waf: true\n  tls_policy: TLSv1");
+    assert_one(&text, "tls_policy", "edge.tls_policy", "not an Application Load Balancer security policy");
 }

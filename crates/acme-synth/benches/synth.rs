@@ -1,6 +1,6 @@
 //! Synthesis speed: `cargo bench -p acme-synth --bench synth`.
-//! Each case starts from acme.yaml text and ends with every file rendered, as `acmectl synth`
-//! does, minus the disk writes.
+//! Each case starts from acme.yaml text and ends with every file rendered (stacks, plan and
+//! Kubernetes manifests), as `acmectl synth` does, minus the disk writes.
 
 use std::fmt::Write;
 

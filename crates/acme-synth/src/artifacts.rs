@@ -1,3 +1,4 @@
+use crate::kubernetes::{self, Manifests, Values};
 use crate::stacks;
 use crate::{Plan, Stack};
 use acme_spec::Platform;
@@ -9,13 +10,16 @@ pub struct Artifacts {
     /// Stacks in dependency order: a stack only reads outputs of stacks before it.
     pub stacks: Vec<Stack>,
     pub plan: Plan,
+    /// The Kubernetes objects, with deploy-time values as placeholders (`kubernetes::Values`).
+    pub kubernetes: Manifests,
 }
 
 /// The whole platform, as a pure function of its description.
 pub fn synthesize(platform: &Platform) -> Artifacts {
     let stacks = stacks::build_all(platform);
     let plan = Plan::new(&platform.name, &platform.region, &stacks);
-    Artifacts { stacks, plan }
+    let kubernetes = kubernetes::manifests(platform, &Values::placeholders());
+    Artifacts { stacks, plan, kubernetes }
 }
 
 impl Artifacts {
@@ -41,6 +45,7 @@ impl Artifacts {
         for s in &self.stacks {
             files.insert(format!("cloudformation/{}.yaml", s.name), acme_cfn::yaml::to_string(&s.template.to_value()));
         }
+        files.extend(self.kubernetes.files());
         let plan = serde_json::to_string_pretty(&self.plan).unwrap_or_else(|e| unreachable!("plan serializes: {e}"));
         files.insert("plan.json".to_owned(), plan + "\n");
         files

@@ -3,8 +3,11 @@
 //! Pure: no clock, no randomness, no I/O. The same platform always gives byte-identical
 //! artifacts. One module per stack under [`stacks`]; [`Stack`] records which upstream
 //! outputs each stack takes as parameters, and the [`Plan`] is derived from that.
+//! [`kubernetes`] builds the in-cluster half: every service's Kubernetes objects.
 
 mod artifacts;
+pub mod kubernetes;
+mod overrides;
 mod plan;
 mod stack;
 pub mod stacks;

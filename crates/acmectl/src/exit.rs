@@ -7,7 +7,8 @@ use std::process::ExitCode;
 pub const HELP: &str = "\
 Exit codes:
   0    success; plan: no changes
-  1    findings or changes (check, plan); status: something needs attention
+  1    findings (check; the gate of synth and deploy) or changes (plan); status:
+       something needs attention
   2    invalid input: acme.yaml or arguments (also: no terminal to confirm on and no --yes)
   3    local failure: reading or writing files
   4    AWS or Kubernetes failure (credentials, endpoint, a stack that failed or is stuck)
@@ -18,8 +19,9 @@ Exit codes:
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     Ok = 0,
-    /// Changes (plan), findings (check), attention needed (status).
-    Changes = 1,
+    /// `check` found something or the gate stopped `synth`/`deploy`; `plan` has changes;
+    /// `status` has something that needs attention.
+    Findings = 1,
 }
 
 impl From<Code> for ExitCode {
@@ -40,6 +42,8 @@ pub enum Failure {
     Refused(miette::Report),
     /// Ctrl-C.
     Interrupted(miette::Report),
+    /// The check gate stopped a deploy: findings stand (exit 1, like `check`).
+    Gate(miette::Report),
 }
 
 impl Failure {
@@ -52,13 +56,14 @@ impl Failure {
             Failure::Aws(r) => (r, 4, "aws"),
             Failure::Refused(r) => (r, 5, "refused"),
             Failure::Interrupted(r) => (r, 130, "interrupted"),
+            Failure::Gate(r) => (r, 1, "findings"),
         };
         match format {
             // Input problems point into acme.yaml (miette draws the span); the others are
             // messages with their causes and a help line, printed as they are, unwrapped.
             OutputFormat::Text if code == 2 || code == 3 => eprintln!("{report:?}"),
             OutputFormat::Text => eprintln!("error: {report}"),
-            OutputFormat::Json => println!("{:#}", failure_json(&report, kind)),
+            OutputFormat::Json | OutputFormat::Sarif => println!("{:#}", failure_json(&report, kind)),
         }
         ExitCode::from(code)
     }

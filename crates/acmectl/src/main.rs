@@ -14,6 +14,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Synth(args) => commands::synth::run(&cli.global, args),
+        cli::Command::Check(args) => commands::check::run(&cli.global, args),
+        cli::Command::Diagram(args) => commands::diagram::run(&cli.global, args),
         cli::Command::Schema => commands::schema::run(),
         cli::Command::Plan(args) => commands::plan::run(&cli.global, args),
         cli::Command::Deploy(args) => commands::deploy::run(&cli.global, args),

@@ -11,6 +11,9 @@
 //!   a bastion in the VPC can deploy without a public endpoint.
 //! - **Authentication mode `API`**: access entries only, no `aws-auth` ConfigMap. The creator of
 //!   the stack gets no implicit admin entry: admins are exactly `cluster.admin_role_arns`.
+//! - **Service range** set explicitly (`Network::service_cidr`), the one EKS would pick, so the
+//!   Kubernetes synthesis knows the cluster DNS address its network policies must allow.
+//! - **metrics-server** add-on: the metrics API the services' HorizontalPodAutoscalers scale on.
 //! - **Secrets** are envelope-encrypted with the cluster key of the keys stack. The principal
 //!   that deploys this stack needs `kms:DescribeKey` and `kms:CreateGrant` on that key (EKS
 //!   documents that `kms:GrantIsForAWSResource` must not guard that grant).
@@ -29,7 +32,7 @@ use crate::stacks::names::{self, outputs};
 use crate::{Stack, StackName};
 use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup};
 use acme_cfn::resources::eks::{
-    AccessConfig, AccessEntry, AccessPolicy, AccessScope, BlockStorage, Cluster, ClusterLogging, ComputeConfig,
+    AccessConfig, AccessEntry, AccessPolicy, AccessScope, Addon, BlockStorage, Cluster, ClusterLogging, ComputeConfig,
     ElasticLoadBalancing, EncryptionConfig, KubernetesNetworkConfig, Logging, LoggingTypeConfig, Provider,
     ResourcesVpcConfig, StorageConfig, UpgradePolicy, ZonalShiftConfig,
 };
@@ -45,6 +48,7 @@ pub const NODE_ROLE: &str = "NodeRole";
 pub const LOG_GROUP: &str = "ControlPlaneLogGroup";
 pub const ENDPOINT_SECURITY_GROUP: &str = "ApiEndpointSecurityGroup";
 pub const CI_ACCESS_ENTRY: &str = "CiAccessEntry";
+pub const METRICS_SERVER_ADDON: &str = "MetricsServerAddon";
 
 /// Every control-plane log type EKS can export.
 pub const LOG_TYPES: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -211,7 +215,10 @@ pub fn build(p: &Platform) -> Stack {
             kubernetes_network_config: Some(KubernetesNetworkConfig {
                 elastic_load_balancing: Some(ElasticLoadBalancing { enabled: true }),
                 ip_family: None,
-                service_ipv4_cidr: None,
+                // Fixed here rather than left to EKS, so the cluster DNS address (the range's
+                // tenth) is known to the network policies before the cluster exists. Set once:
+                // EKS cannot change it on a live cluster.
+                service_ipv4_cidr: Some(p.network.service_cidr().to_string()),
             }),
             storage_config: Some(StorageConfig { block_storage: Some(BlockStorage { enabled: true }) }),
             encryption_config: vec![EncryptionConfig {
@@ -270,6 +277,21 @@ pub fn build(p: &Platform) -> Stack {
             username: None,
             kubernetes_groups: vec![names::DEPLOYER_GROUP.into()],
             access_policies: edit.into_iter().collect(),
+        },
+    );
+
+    // The services' HorizontalPodAutoscalers scale on CPU, read from the metrics API, which
+    // Auto Mode does not serve by itself. Without this add-on they hold `replicas.min` and never
+    // scale. EKS community add-on; no AWS permissions.
+    t.add(
+        METRICS_SERVER_ADDON,
+        Addon {
+            addon_name: "metrics-server".into(),
+            cluster_name: cluster_name.clone(),
+            addon_version: None,
+            resolve_conflicts: Some("OVERWRITE".into()),
+            configuration_values: None,
+            pod_identity_associations: vec![],
         },
     );
 
@@ -387,6 +409,22 @@ mod tests {
         assert_eq!(prop(&s, CLUSTER, "KubernetesNetworkConfig.ElasticLoadBalancing.Enabled"), &json!(true));
         assert_eq!(prop(&s, CLUSTER, "StorageConfig.BlockStorage.Enabled"), &json!(true));
         assert_eq!(prop(&s, CLUSTER, "BootstrapSelfManagedAddons"), &json!(false));
+    }
+
+    #[test]
+    fn metrics_server_serves_the_autoscalers() {
+        let s = fixture();
+        assert_eq!(prop(&s, METRICS_SERVER_ADDON, "AddonName"), "metrics-server");
+        assert_eq!(prop(&s, METRICS_SERVER_ADDON, "ClusterName"), &json!({ "Ref": CLUSTER }));
+        assert!(resource(&s, METRICS_SERVER_ADDON).property("PodIdentityAssociations").is_none());
+    }
+
+    #[test]
+    fn service_range_is_explicit_and_clear_of_the_vpc() {
+        assert_eq!(prop(&fixture(), CLUSTER, "KubernetesNetworkConfig.ServiceIpv4Cidr"), "172.20.0.0/16");
+        let mut p = acme_spec::fixture::acme();
+        p.network.cidr = "172.20.0.0/16".parse().expect("cidr");
+        assert_eq!(prop(&build(&p), CLUSTER, "KubernetesNetworkConfig.ServiceIpv4Cidr"), "10.100.0.0/16");
     }
 
     #[test]

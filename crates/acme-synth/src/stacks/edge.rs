@@ -31,11 +31,11 @@ use acme_cfn::{Expr, ParameterType, pascal};
 use acme_spec::{Platform, Route, Service, ServicePort};
 use std::collections::BTreeSet;
 
-/// TLS 1.3 plus TLS 1.2 with ECDHE and AES-GCM only, with hybrid post-quantum key
-/// exchange offered to clients that support it. The restricted (`Res`) family is the
-/// strictest that still serves every TLS 1.2 browser; AWS recommends it and the console
-/// uses it by default.
-pub const HTTPS_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
+/// The default TLS policy (`edge.tls_policy`): TLS 1.3 plus TLS 1.2 with ECDHE and AES-GCM
+/// only, with hybrid post-quantum key exchange offered to clients that support it. The
+/// restricted (`Res`) family is the strictest that still serves every TLS 1.2 browser; AWS
+/// recommends it and the console uses it by default.
+pub const HTTPS_SSL_POLICY: &str = acme_spec::validate::DEFAULT_TLS_POLICY;
 
 /// ALB idle timeout floor when any service holds WebSocket connections. The timeout is
 /// an attribute of the whole load balancer, so one WebSocket service raises it for all.
@@ -500,7 +500,7 @@ pub fn build(p: &Platform) -> Stack {
                 load_balancer_arn: Expr::r#ref(LOAD_BALANCER),
                 port: 443,
                 protocol: "HTTPS".into(),
-                ssl_policy: Some(HTTPS_SSL_POLICY.into()),
+                ssl_policy: Some(p.edge.tls_policy.clone()),
                 certificates: vec![Certificate { certificate_arn: default_certificate.clone() }],
                 default_actions: vec![Action::fixed_response(FixedResponseConfig {
                     status_code: "404".into(),

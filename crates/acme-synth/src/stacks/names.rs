@@ -61,10 +61,11 @@ pub fn service_role(p: &Platform, service: &str) -> String {
 }
 
 /// Kubernetes group of the CI role's access entry. The access policy it also holds
-/// (`AmazonEKSEditPolicy` on the service namespaces) cannot create namespaces nor
-/// `TargetGroupBinding`s; the Kubernetes synthesis binds this group to an RBAC role that can
-/// (namespaces: create, get, patch; `targetgroupbindings.eks.amazonaws.com` in the service
-/// namespaces). Those bindings are applied once by an admin (`cluster.admin_role_arns`).
+/// (`AmazonEKSEditPolicy` on the service namespaces) cannot create namespaces nor write
+/// `TargetGroupBinding`s or `ApplicationNetworkPolicy`s; the Kubernetes synthesis binds this
+/// group to the ClusterRole `acmectl-deployer` that can (namespaces: create, get, patch; the two
+/// Auto Mode kinds: apply and prune), cluster-wide so a new namespace needs no admin
+/// (`kubernetes::platform`). An admin (`cluster.admin_role_arns`) applies that binding once.
 pub const DEPLOYER_GROUP: &str = "acmectl-deployers";
 
 /// ARN pattern matching every service role of the platform, for `aws:PrincipalArn` conditions.
@@ -116,6 +117,7 @@ pub mod outputs {
     pub const CLUSTER_OIDC_ISSUER_URL: &str = "ClusterOidcIssuerUrl";
     // data
     pub const DATABASE_SECRET_ARN: &str = "DatabaseSecretArn";
+    pub const DATABASE_INSTANCE_ARN: &str = "DatabaseInstanceArn";
     pub const DATABASE_ENDPOINT: &str = "DatabaseEndpoint";
     pub const DATABASE_PORT: &str = "DatabasePort";
 }

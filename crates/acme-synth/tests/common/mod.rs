@@ -36,8 +36,25 @@ pub fn variants() -> Vec<(&'static str, Platform)> {
     });
     backup_copy.backup.vault_lock =
         Some(acme_spec::VaultLock { min_retention_days: 7, max_retention_days: 400, changeable_for_days: Some(3) });
+    // Kubernetes shapes: two services in one namespace, a second routed port, a bucket-only
+    // service, a VPC in EKS's usual service range, the oldest cluster version.
+    let mut shared_namespace = base.clone();
+    shared_namespace.cluster.version = "1.30".into();
+    shared_namespace.network.cidr = "172.20.0.0/16".parse().expect("literal CIDR");
+    for s in &mut shared_namespace.services[1..3] {
+        s.namespace = "backend".into();
+    }
+    shared_namespace.services[1].ports.push(acme_spec::ServicePort { name: "admin".into(), port: 9090 });
+    shared_namespace.services[1].routes.push(acme_spec::Route {
+        host: "admin.acme.example.com".into(),
+        path: None,
+        port: 9090,
+    });
+    shared_namespace.services[0].uses = vec![acme_spec::Use::Bucket("assets".into())];
+    shared_namespace.services[3].replicas = acme_spec::Replicas { min: 1, max: 3 };
     vec![
         ("acme", base),
+        ("shared-namespace", shared_namespace),
         ("relaxed", relaxed),
         ("backup-copy", backup_copy),
         ("no-db", no_db),

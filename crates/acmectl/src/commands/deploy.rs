@@ -7,16 +7,16 @@ use crate::progress::Display;
 use crate::render;
 use acme_aws::{Allowances, Deployer, Error, Stop};
 use acme_spec::Platform;
-use acme_synth::Artifacts;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
-    let (platform, artifacts) = super::load(&args.plan.file)?;
-    let request = super::request(&artifacts, &args.plan)?;
-    let images = images(&platform, &args.images)?;
+    let checked = super::load(&args.plan.file, &args.rules)?;
+    let request = super::request(&checked.artifacts, &args.plan)?;
+    let images = images(&checked.platform, &args.images)?;
     if let Some(service) = &args.service {
-        if !platform.services.iter().any(|s| &s.name == service) {
+        if !checked.platform.services.iter().any(|s| &s.name == service) {
             return Err(Failure::Input(miette::miette!(
                 "--service {service}: no such service in {}",
                 args.plan.file.display()
@@ -27,7 +27,7 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             "--service deploys a service's Kubernetes objects, and this build does not apply Kubernetes objects yet"
         )));
     }
-    let allowances = Allowances::parse(&artifacts.plan, args.allow_replace.iter().map(String::as_str))
+    let allowances = Allowances::parse(&checked.artifacts.plan, args.allow_replace.iter().map(String::as_str))
         .map_err(|e| Failure::Input(miette::miette!("{e}")))?;
     if !args.yes && !super::interactive() {
         return Err(Failure::Input(miette::miette!(
@@ -35,7 +35,18 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             "no terminal to confirm the deploy on; nothing was changed"
         )));
     }
-    gate(&platform, &artifacts)?;
+    // The gate: nothing changes while a finding stands that acme.yaml does not accept.
+    if !checked.report.passed() {
+        super::check::print(global.output, &checked, Path::new("out"));
+        let n = checked.report.findings.len();
+        return Err(Failure::Gate(miette::miette!(
+            help = "fix them in acme.yaml, or accept them in `check.accept` with a reason",
+            "deploy refused: {n} finding{} of `acmectl check` stand{}; nothing was changed",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        )));
+    }
+    let (platform, artifacts) = (checked.platform, checked.artifacts);
 
     let text = global.output == OutputFormat::Text;
     super::runtime()?.block_on(async {
@@ -119,7 +130,7 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
                     if report.stacks.len() - report.executed() == 1 { "" } else { "s" },
                 );
             }
-            OutputFormat::Json => println!(
+            OutputFormat::Json | OutputFormat::Sarif => println!(
                 "{:#}",
                 json!({
                     "plan": render::plan_json(&plan, &account, &dangers),
@@ -154,12 +165,6 @@ fn images(platform: &Platform, values: &[String]) -> Result<BTreeMap<String, Str
         images.insert(service.to_owned(), tag.to_owned());
     }
     Ok(images)
-}
-
-/// The check gate (acme-check): a finding that acme.yaml does not accept stops the deploy
-/// before anything changes. The seam acmectl calls; acme-check is not part of this build yet.
-fn gate(_platform: &Platform, _artifacts: &Artifacts) -> Result<(), Failure> {
-    Ok(())
 }
 
 /// The Kubernetes part (acme-kube): server-side apply of the services' objects, rollout and

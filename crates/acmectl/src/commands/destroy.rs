@@ -7,7 +7,8 @@ use crate::render;
 use acme_aws::{Deployer, Error, Stop};
 
 pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
-    let (platform, artifacts) = super::load(&args.file)?;
+    let checked = super::load(&args.file, &[])?;
+    let (platform, artifacts) = (checked.platform, checked.artifacts);
     if !args.yes && !super::interactive() {
         return Err(Failure::Input(miette::miette!(
             help = "pass --yes to destroy without typing the platform's name (CI)",
@@ -27,7 +28,7 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
                 OutputFormat::Text => {
                     println!("Nothing to destroy: no stack of {} in this account and Region.", platform.name)
                 }
-                OutputFormat::Json => println!("{:#}", render::teardown_json(&teardown, &[])),
+                OutputFormat::Json | OutputFormat::Sarif => println!("{:#}", render::teardown_json(&teardown, &[])),
             }
             return Ok(Code::Ok);
         }
@@ -78,8 +79,10 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
                     print!("{}", render::kept_text(&left));
                 }
             }
-            OutputFormat::Json if result.error.is_none() => println!("{:#}", render::teardown_json(&left, &deleted)),
-            OutputFormat::Json => {}
+            OutputFormat::Json | OutputFormat::Sarif if result.error.is_none() => {
+                println!("{:#}", render::teardown_json(&left, &deleted))
+            }
+            OutputFormat::Json | OutputFormat::Sarif => {}
         }
         match result.error {
             Some(e) => Err(e.into()),

@@ -1,7 +1,9 @@
 //! One module per verb: read arguments, call the library, render the result.
 
+pub mod check;
 pub mod deploy;
 pub mod destroy;
+pub mod diagram;
 pub mod plan;
 pub mod schema;
 pub mod status;
@@ -14,13 +16,13 @@ use acme_spec::Platform;
 use acme_synth::{Artifacts, StackName};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// The platform of `file`, synthesized; a platform CloudFormation cannot hold is bad input.
-pub fn load(file: &Path) -> Result<(Platform, Artifacts), Failure> {
-    let platform = acme_spec::load_file(file).map_err(|e| Failure::Input(e.into()))?;
-    let artifacts = acme_synth::synthesize(&platform);
-    let excess = artifacts.quota_excess();
+/// The platform of `file` as `synth` makes it (overrides applied) and its check report; a
+/// platform CloudFormation cannot hold is bad input.
+pub fn load(file: &Path, rules: &[PathBuf]) -> Result<check::Checked, Failure> {
+    let checked = check::evaluate(file, rules)?;
+    let excess = checked.artifacts.quota_excess();
     if !excess.is_empty() {
         return Err(Failure::Input(miette::miette!(
             help = "split the platform in two, or give fewer services their own role or bucket",
@@ -29,7 +31,7 @@ pub fn load(file: &Path) -> Result<(Platform, Artifacts), Failure> {
             excess.join("\n  ")
         )));
     }
-    Ok((platform, artifacts))
+    Ok(checked)
 }
 
 /// The async runtime the AWS verbs run on.

@@ -6,7 +6,8 @@ use crate::render;
 use acme_aws::{Allowances, Deployer, Event};
 
 pub fn run(global: &Global, args: &PlanArgs) -> Result<Code, Failure> {
-    let (platform, artifacts) = super::load(&args.file)?;
+    let checked = super::load(&args.file, &[])?;
+    let (platform, artifacts) = (checked.platform, checked.artifacts);
     let request = super::request(&artifacts, args)?;
     super::runtime()?.block_on(async {
         let sdk = super::sdk(&args.aws, &platform).await;
@@ -24,10 +25,10 @@ pub fn run(global: &Global, args: &PlanArgs) -> Result<Code, Failure> {
         // A plan never executes: its change sets (and the empty stacks of CREATE ones) go.
         let discarded = plan.discard(&deployer).await;
         match global.output {
-            OutputFormat::Json => println!("{:#}", render::plan_json(&plan, &account, &dangers)),
+            OutputFormat::Json | OutputFormat::Sarif => println!("{:#}", render::plan_json(&plan, &account, &dangers)),
             OutputFormat::Text => print!("{}", render::plan_text(&plan, &dangers)),
         }
         discarded?;
-        Ok(if plan.has_changes() { Code::Changes } else { Code::Ok })
+        Ok(if plan.has_changes() { Code::Findings } else { Code::Ok })
     })
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 const DRIFT_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub fn run(global: &Global, args: &StatusArgs) -> Result<Code, Failure> {
-    let (platform, artifacts) = super::load(&args.file)?;
+    let checked = super::load(&args.file, &[])?;
+    let (platform, artifacts) = (checked.platform, checked.artifacts);
     super::runtime()?.block_on(async {
         let sdk = super::sdk(&args.aws, &platform).await;
         let account = acme_aws::preflight::caller(&sdk).await?;
@@ -18,7 +19,7 @@ pub fn run(global: &Global, args: &StatusArgs) -> Result<Code, Failure> {
         let status =
             acme_aws::status::status(&deployer, &sdk, &platform, &artifacts, !args.no_drift, DRIFT_TIMEOUT).await?;
         match global.output {
-            OutputFormat::Json => {
+            OutputFormat::Json | OutputFormat::Sarif => {
                 let mut v = render::status_json(&status);
                 v["platform"] = platform.name.clone().into();
                 v["account"] = account.account_id.clone().into();
@@ -31,6 +32,6 @@ pub fn run(global: &Global, args: &StatusArgs) -> Result<Code, Failure> {
                 // Deployment rollout state comes with acme-kube.
             }
         }
-        Ok(if status.needs_attention() { Code::Changes } else { Code::Ok })
+        Ok(if status.needs_attention() { Code::Findings } else { Code::Ok })
     })
 }

@@ -1,28 +1,71 @@
 use crate::cli::{Global, OutputFormat, SynthArgs};
+use crate::commands::check;
 use crate::exit::{Code, Failure};
 use crate::output;
 use serde_json::json;
 
 pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
-    let (platform, artifacts) = super::load(&args.file)?;
-    let files = artifacts.files();
+    let checked = check::evaluate(&args.file, &args.rules)?;
+    let (platform, artifacts, report) = (&checked.platform, &checked.artifacts, &checked.report);
+    let excess = artifacts.quota_excess();
+    if !excess.is_empty() {
+        return Err(Failure::Input(miette::miette!(
+            help = "split the platform in two, or give fewer services their own role or bucket",
+            "{} describes a platform CloudFormation cannot deploy:\n  {}",
+            args.file.display(),
+            excess.join("\n  ")
+        )));
+    }
+    // The gate: nothing is written while a finding stands that acme.yaml does not accept.
+    if !report.passed() || global.output == OutputFormat::Sarif {
+        check::print(global.output, &checked, &args.out);
+        if !report.passed() {
+            if global.output == OutputFormat::Text {
+                eprintln!(
+                    "synth refused: {} finding{} stand; fix them in {} or accept them in `check.accept` with a reason",
+                    report.findings.len(),
+                    if report.findings.len() == 1 { "" } else { "s" },
+                    args.file.display()
+                );
+            }
+            return Ok(Code::Findings);
+        }
+    }
+    let mut files = artifacts.files();
+    // The pictures too, so an output folder never holds pictures of another acme.yaml.
+    files.extend(acme_diagram::files(platform));
     output::replace_dir(&args.out, &files).map_err(|e| Failure::Local(miette::Report::msg(e.to_string())))?;
 
     match global.output {
+        OutputFormat::Sarif => {}
         OutputFormat::Json => {
             let summary = json!({
                 "platform": platform.name,
                 "out": args.out,
                 "files": files.keys().collect::<Vec<_>>(),
                 "waves": artifacts.plan.waves,
+                "accepted": report.accepted.iter().map(|a| json!({ "rule": a.finding.rule, "location": a.finding.location.to_string(), "reason": a.reason })).collect::<Vec<_>>(),
+                "unused_accepts": report.unused_accepts,
             });
             println!("{summary:#}");
         }
         OutputFormat::Text => {
-            println!("synthesized {} ({} stacks) into {}", platform.name, artifacts.stacks.len(), args.out.display());
+            println!(
+                "synthesized {} ({} stacks, Kubernetes objects of {} services) into {}",
+                platform.name,
+                artifacts.stacks.len(),
+                artifacts.kubernetes.services.len(),
+                args.out.display()
+            );
             for (i, wave) in artifacts.plan.waves.iter().enumerate() {
                 let names: Vec<&str> = wave.iter().map(|s| s.as_str()).collect();
                 println!("  wave {}: {}", i + 1, names.join(", "));
+            }
+            for a in &report.accepted {
+                println!("  accepted {} on {}: {}", a.finding.rule, a.finding.location, a.reason);
+            }
+            for unused in &report.unused_accepts {
+                eprintln!("warning: {unused} accepts no finding; remove it");
             }
         }
     }

@@ -1,0 +1,88 @@
+//! The report for people (text) and for machines (JSON).
+
+use crate::{Finding, Report};
+use acme_spec::Source;
+use serde_json::json;
+use std::fmt::Write;
+
+/// Where a finding points in acme.yaml, as `file:line:column field`, when a field or an
+/// override causes it.
+fn cause(source: &Source, f: &Finding) -> Option<String> {
+    let field = f.fix.field.as_deref()?;
+    let (line, column) = source.line_column(field);
+    Some(format!("{}:{line}:{column} {field}", source.file))
+}
+
+/// Text for a terminal: each finding with its requirement, what is wrong and the fix, then
+/// the accepted ones with their reasons, then a summary line.
+pub fn text(report: &Report, source: &Source) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let property = f.property.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+        let _ = writeln!(out, "✗ {} {}{}", f.rule, f.location, property);
+        let _ = writeln!(out, "    wrong:       {}", f.message);
+        let _ = writeln!(out, "    requirement: {}", f.requirement);
+        match cause(source, f) {
+            Some(at) => {
+                let _ = writeln!(out, "    fix:         {} ({at})", f.fix.text);
+            }
+            None => {
+                let _ = writeln!(out, "    fix:         {}", f.fix.text);
+            }
+        }
+    }
+    for a in &report.accepted {
+        let (line, _) = source.line_column(&a.by);
+        let _ = writeln!(
+            out,
+            "~ {} {} accepted ({}:{line} {}): {}",
+            a.finding.rule, a.finding.location, source.file, a.by, a.reason
+        );
+    }
+    for u in &report.unused_accepts {
+        let (line, _) = source.line_column(u);
+        let _ = writeln!(out, "! {}:{line} {u} accepts nothing: no finding matches it; remove it", source.file);
+    }
+    let _ = writeln!(
+        out,
+        "check: {} finding{}, {} accepted, {} rules",
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+        report.accepted.len(),
+        report.rules.len()
+    );
+    out
+}
+
+/// The report as JSON: findings (each with the acme.yaml place that causes it, if one does),
+/// accepted findings with reasons, unused accepts and the rules evaluated.
+pub fn json(report: &Report, source: &Source) -> serde_json::Value {
+    let place = |field: &str| {
+        let (line, column) = source.line_column(field);
+        json!({ "file": source.file, "line": line, "column": column, "field": field })
+    };
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            if let Some(field) = &f.fix.field {
+                v["acme_yaml"] = place(field);
+            }
+            v
+        })
+        .collect();
+    let accepted: Vec<serde_json::Value> = report
+        .accepted
+        .iter()
+        .map(|a| json!({ "finding": a.finding, "reason": a.reason, "accepted_by": place(&a.by) }))
+        .collect();
+    let unused: Vec<serde_json::Value> = report.unused_accepts.iter().map(|u| place(u)).collect();
+    json!({
+        "passed": report.passed(),
+        "findings": findings,
+        "accepted": accepted,
+        "unused_accepts": unused,
+        "rules": report.rules,
+    })
+}
