@@ -106,6 +106,10 @@ pub enum Error {
     )]
     Protected { protected: Vec<crate::Protection> },
 
+    /// Targets stayed unhealthy in their target groups past the wait.
+    #[error("{0}")]
+    NotHealthy(String),
+
     /// The account cannot hold the platform as described (checked before any change).
     #[error("{0}")]
     Preflight(String),

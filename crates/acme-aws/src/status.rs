@@ -110,9 +110,21 @@ pub async fn status(
     let alarms = alarms(sdk, &artifacts.plan.platform).await;
     let edge = deployer.describe(&names::stack(&platform.name, StackName::Edge)).await?;
     let outputs = edge.map(|e| e.outputs).unwrap_or_default();
+    let targets = targets(sdk, platform, &outputs, None).await;
+    Ok(Status { stacks, alarms, targets })
+}
+
+/// The health of the targets of every routed service port (of `only`, if given), from the
+/// target groups the edge stack's `outputs` name.
+pub async fn targets(
+    sdk: &SdkConfig,
+    platform: &Platform,
+    outputs: &std::collections::BTreeMap<String, String>,
+    only: Option<&[String]>,
+) -> Vec<Targets> {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
     let mut targets = vec![];
-    for service in &platform.services {
+    for service in platform.services.iter().filter(|s| only.is_none_or(|o| o.contains(&s.name))) {
         for port in &service.ports {
             if !service.routes.iter().any(|r| r.port == port.port) {
                 continue;
@@ -158,7 +170,46 @@ pub async fn status(
             targets.push(t);
         }
     }
-    Ok(Status { stacks, alarms, targets })
+    targets
+}
+
+/// Wait until every target group of `services` has a healthy target and none that is not
+/// (yet) healthy: the pods behind the load balancer answer its health checks.
+pub async fn wait_healthy(
+    sdk: &SdkConfig,
+    platform: &Platform,
+    outputs: &std::collections::BTreeMap<String, String>,
+    services: &[String],
+    timeout: Duration,
+    on_progress: &mut (dyn FnMut(&[Targets]) + Send),
+) -> Result<Vec<Targets>, Error> {
+    let started = tokio::time::Instant::now();
+    loop {
+        let now = targets(sdk, platform, outputs, Some(services)).await;
+        on_progress(&now);
+        let healthy = |t: &Targets| t.error.is_none() && t.healthy > 0 && t.unhealthy.is_empty();
+        if now.iter().all(healthy) {
+            return Ok(now);
+        }
+        if started.elapsed() >= timeout {
+            let waiting: Vec<String> = now
+                .iter()
+                .filter(|t| !healthy(t))
+                .map(|t| {
+                    let what = t.error.clone().unwrap_or_else(|| {
+                        if t.unhealthy.is_empty() { "no target registered".into() } else { t.unhealthy.join("; ") }
+                    });
+                    format!("{}:{} ({what})", t.service, t.port)
+                })
+                .collect();
+            return Err(Error::NotHealthy(format!(
+                "targets not healthy after {timeout:?}: {}\nhelp: the pods run but the load balancer's health \
+                 checks fail or reach no pod: check the service's health path and its TargetGroupBinding",
+                waiting.join(", ")
+            )));
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
 }
 
 /// The platform's alarms in ALARM, oldest first.

@@ -40,16 +40,18 @@ pub enum Command {
     /// Print the JSON Schema of acme.yaml, for editors.
     Schema,
     /// Show what a deploy would change, stack by stack, through CloudFormation change sets
-    /// (made, read and deleted; nothing is executed). Exit 0: no changes, 1: changes.
+    /// (made, read and deleted; nothing is executed), and object by object in the cluster
+    /// (server-side apply dry run). Exit 0: no changes, 1: changes.
     Plan(PlanArgs),
-    /// Plan, stop if data would be destroyed, confirm, then run the change sets in
-    /// dependency order (independent stacks in parallel) with live progress.
+    /// Check, plan, stop if data would be destroyed, confirm, run the change sets in
+    /// dependency order (independent stacks in parallel) with live progress, then apply the
+    /// Kubernetes objects (server-side apply) and wait for rollouts and healthy targets.
     Deploy(DeployArgs),
     /// Delete the platform's stacks in reverse dependency order; retained resources
     /// (keys, buckets, zone, repositories, database snapshot) stay and are listed.
     Destroy(DestroyArgs),
-    /// Every stack's state and drift, alarms in ALARM, and target health per service.
-    /// Exit 1 when something needs attention.
+    /// Every stack's state and drift, alarms in ALARM, target health and Deployment rollout
+    /// per service. Exit 1 when something needs attention.
     Status(StatusArgs),
 }
 
@@ -105,6 +107,18 @@ pub struct AwsArgs {
     pub endpoint_url: Option<String>,
 }
 
+/// Which Kubernetes cluster: by default the cluster stack's EKS cluster, with a token from
+/// the AWS credentials (as `aws eks get-token`).
+#[derive(Debug, Args)]
+pub struct KubeArgs {
+    /// Reach the cluster through this kubeconfig instead (as kubectl reads KUBECONFIG).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use; default: its current context.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The platform file.
@@ -120,6 +134,8 @@ pub struct PlanArgs {
     pub parameters: Vec<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -169,4 +185,6 @@ pub struct StatusArgs {
     pub no_drift: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
 }

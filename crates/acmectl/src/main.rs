@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod kubernetes;
 mod output;
 mod progress;
 mod render;

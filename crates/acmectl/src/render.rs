@@ -237,3 +237,32 @@ pub fn status_json(status: &Status) -> Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+/// The Kubernetes part of a plan: objects that change, with the fields.
+pub fn kube_plan_text(plan: &acme_kube::Plan) -> String {
+    let mut out = String::from("Kubernetes:\n");
+    let mut unchanged = 0;
+    for c in &plan.changes {
+        match &c.action {
+            acme_kube::Action::Unchanged => unchanged += 1,
+            acme_kube::Action::Create => {
+                let _ = writeln!(out, "    add      {}", c.object);
+            }
+            acme_kube::Action::Delete => {
+                let _ = writeln!(out, "    delete   {} (acmectl owns it; no longer in acme.yaml)", c.object);
+            }
+            acme_kube::Action::Update { fields } => {
+                let paths: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
+                let _ = writeln!(out, "    modify   {}: {}", c.object, paths.join(", "));
+            }
+        }
+        if let Some(conflict) = &c.conflicts {
+            let _ = writeln!(out, "             takes over fields from another manager: {conflict}");
+        }
+    }
+    let _ = writeln!(out, "    {unchanged} objects unchanged");
+    for kind in &plan.prune_unchecked {
+        let _ = writeln!(out, "    note: objects of {kind} could not be listed, so none of them is shown for deletion");
+    }
+    out
+}

@@ -734,3 +734,137 @@ fn interrupting_a_deploy_starts_no_further_stack_and_the_next_deploy_carries_on(
         assert_eq!(w.status(&format!("acme-{stack}")).as_deref(), Some("CREATE_COMPLETE"), "{stack}");
     }
 }
+
+/// Push an image for `service` tagged `tag` to its repository in moto; its digest.
+fn push(w: &World, service: &str, tag: &str) -> String {
+    w.runtime.block_on(async {
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:{service}{tag}"}},"layers":[]}}"#
+        );
+        let out = aws_sdk_ecr::Client::new(&w.sdk)
+            .put_image()
+            .repository_name(format!("acme/{service}"))
+            .image_manifest(manifest)
+            .image_tag(tag)
+            .send()
+            .await
+            .expect("put image");
+        out.image().and_then(|i| i.image_id()).and_then(|i| i.image_digest()).expect("digest").to_owned()
+    })
+}
+
+#[test]
+fn kubernetes_objects_are_applied_rolled_out_and_their_targets_awaited() {
+    use acme_kube::testing::FakeApiServer;
+    let w = World::new();
+    let stand_ins = w.deploy_all();
+    let services = ["web", "api", "auth", "chat"];
+    let digests: BTreeMap<&str, String> = services.iter().map(|s| (*s, push(&w, s, "1.0.0"))).collect();
+    let server = std::sync::Arc::new(w.runtime.block_on(FakeApiServer::start()));
+    let kubeconfig = w.dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig()).expect("kubeconfig");
+    let groups: Vec<String> = {
+        let edge = w.outputs("acme-edge");
+        services.iter().map(|s| edge[&format!("{}TargetGroupArn", acme_cfn::pascal(s))].clone()).collect()
+    };
+
+    // The test plays the controllers: Deployments roll out, then the TargetGroupBinding
+    // controller registers their pods, which moto reports healthy.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let controller = {
+        let (server, done, handle, sdk) = (server.clone(), done.clone(), w.runtime.handle().clone(), w.sdk.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut registered = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) && started.elapsed() < Duration::from_secs(120) {
+                for o in server.objects().iter().filter(|o| o["kind"] == "Deployment") {
+                    let (ns, name) = (
+                        o["metadata"]["namespace"].as_str().unwrap_or(""),
+                        o["metadata"]["name"].as_str().unwrap_or(""),
+                    );
+                    let observed = o["status"]["observedGeneration"].as_i64();
+                    if observed != o["metadata"]["generation"].as_i64() {
+                        server.roll_out(ns, name);
+                    }
+                    let i = services.iter().position(|s| *s == name);
+                    if let Some(i) = i.filter(|i| registered.insert(*i)) {
+                        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+                        let target = aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                            .id(format!("10.20.16.{}", 10 + i))
+                            .port(8080)
+                            .build();
+                        handle
+                            .block_on(elb.register_targets().target_group_arn(&groups[i]).targets(target).send())
+                            .expect("register");
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+
+    let kubeconfig = kubeconfig.display().to_string();
+    let mut images = vec![];
+    for s in services {
+        images.extend(["--image".to_owned(), format!("{s}=1.0.0")]);
+    }
+    let all: Vec<String> = stand_ins.iter().chain(images.iter()).cloned().collect();
+    let run = w.deploy(&all, &["--kubeconfig", &kubeconfig]);
+    run.ok();
+    assert!(run.stdout.contains("No changes: no change set was executed."), "{}", run.stdout);
+    assert!(run.stderr.contains("Kubernetes: applied, rolled out, targets healthy"), "{}", run.stderr);
+    let api = server.get("apps/v1", "Deployment", Some("api"), "api").expect("api Deployment applied");
+    let image = api["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned();
+    assert!(image.ends_with(&format!("acme/api@{}", digests["api"])), "pinned by digest: {image}");
+    let applied_by_acmectl = server.requests().iter().any(|r| r.uri.contains("fieldManager=acmectl"));
+    assert!(applied_by_acmectl, "server-side apply under the field manager acmectl");
+
+    // CI's deploy of one service: a new tag, only that service's objects, no stack touched.
+    let new = push(&w, "api", "1.0.1");
+    let before = w.change_sets();
+    // (moto cannot give the database's secret ARN: the stand-in goes along, as for the stacks.)
+    let secret = stand_ins.iter().find(|p| p.starts_with("DatabaseSecretArn=")).expect("stand-in").clone();
+    let ci = w.run(&[
+        "deploy",
+        "--yes",
+        "--service",
+        "api",
+        "--image",
+        "api=1.0.1",
+        "--kubeconfig",
+        &kubeconfig,
+        "--parameter",
+        &secret,
+    ]);
+    ci.ok();
+    assert_eq!(w.change_sets(), before);
+    assert!(!ci.stdout.contains("Plan:"), "no stack planned: {}", ci.stdout);
+    let api = server.get("apps/v1", "Deployment", Some("api"), "api").expect("api");
+    let image = api["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned();
+    assert!(image.ends_with(&new), "the new digest: {image}");
+    let web = server.get("apps/v1", "Deployment", Some("web"), "web").expect("web");
+    let image = web["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned();
+    assert!(image.ends_with(&digests["web"]), "web keeps its image: {image}");
+
+    // A tag the repository lacks is bad input, caught before anything is applied.
+    let missing = w.run(&[
+        "deploy",
+        "--yes",
+        "--service",
+        "api",
+        "--image",
+        "api=9.9.9",
+        "--kubeconfig",
+        &kubeconfig,
+        "--parameter",
+        &secret,
+    ]);
+    assert_eq!(missing.code, Some(2), "{}", missing.stderr);
+    assert!(missing.stderr.contains("has no image tagged 9.9.9"), "{}", missing.stderr);
+
+    let status = w.run(&["status", "--no-drift", "--kubeconfig", &kubeconfig]);
+    assert_eq!(status.code, Some(0), "all well: {}{}", status.stdout, status.stderr);
+    assert!(status.stdout.contains("Rollouts:") && status.stdout.contains("api: "), "{}", status.stdout);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    controller.join().expect("controller");
+}

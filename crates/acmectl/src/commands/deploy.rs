@@ -3,6 +3,7 @@
 
 use crate::cli::{DeployArgs, Global, OutputFormat};
 use crate::exit::{Code, Failure};
+use crate::kubernetes;
 use crate::progress::Display;
 use crate::render;
 use acme_aws::{Allowances, Deployer, Error, Stop};
@@ -15,16 +16,12 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
     let checked = super::load(&args.plan.file, &args.rules)?;
     let request = super::request(&checked.artifacts, &args.plan)?;
     let images = images(&checked.platform, &args.images)?;
-    if let Some(service) = &args.service {
-        if !checked.platform.services.iter().any(|s| &s.name == service) {
-            return Err(Failure::Input(miette::miette!(
-                "--service {service}: no such service in {}",
-                args.plan.file.display()
-            )));
-        }
+    if let Some(service) = &args.service
+        && !checked.platform.services.iter().any(|s| &s.name == service)
+    {
         return Err(Failure::Input(miette::miette!(
-            help = "deploy the stacks with acmectl deploy; apply the service's objects with kubectl meanwhile",
-            "--service deploys a service's Kubernetes objects, and this build does not apply Kubernetes objects yet"
+            "--service {service}: no such service in {}",
+            args.plan.file.display()
         )));
     }
     let allowances = Allowances::parse(&checked.artifacts.plan, args.allow_replace.iter().map(String::as_str))
@@ -49,6 +46,17 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
     let (platform, artifacts) = (checked.platform, checked.artifacts);
 
     let text = global.output == OutputFormat::Text;
+    if args.service.is_some() {
+        // A service's Kubernetes objects only (CI): the stacks are not touched.
+        return super::runtime()?.block_on(async {
+            let sdk = super::sdk(&args.plan.aws, &platform).await;
+            let account = acme_aws::preflight::caller(&sdk).await?;
+            if text {
+                eprintln!("{}", render::account_line(&platform.name, &account));
+            }
+            kubernetes(args, &sdk, &platform, &artifacts, &images, &request.parameters).await.map(|()| Code::Ok)
+        });
+    }
     super::runtime()?.block_on(async {
         let sdk = super::sdk(&args.plan.aws, &platform).await;
         let account = acme_aws::preflight::preflight(&sdk, &platform).await?;
@@ -85,7 +93,9 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             } else {
                 println!("{:#}", json!({ "plan": render::plan_json(&plan, &account, &dangers), "executed": 0 }));
             }
-            return kubernetes(&sdk, &platform, &images).await.map(|()| Code::Ok);
+            return kubernetes(args, &sdk, &platform, &artifacts, &images, &request.parameters)
+                .await
+                .map(|()| Code::Ok);
         }
         if !args.yes {
             let answer = super::ask(&format!(
@@ -144,7 +154,7 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
                 })
             ),
         }
-        kubernetes(&sdk, &platform, &images).await.map(|()| Code::Ok)
+        kubernetes(args, &sdk, &platform, &artifacts, &images, &request.parameters).await.map(|()| Code::Ok)
     })
 }
 
@@ -167,27 +177,87 @@ fn images(platform: &Platform, values: &[String]) -> Result<BTreeMap<String, Str
     Ok(images)
 }
 
-/// The Kubernetes part (acme-kube): server-side apply of the services' objects, rollout and
-/// target health waits. The seam acmectl calls; acme-kube is not part of this build yet, so
-/// it resolves the given image tags (their digests are what it will apply) and says what it
-/// did not do.
+/// How long targets may take to become healthy after their rollout.
+const TARGETS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The Kubernetes part: the objects with real values, a server-side apply dry run shown,
+/// then applied (field manager `acmectl`), rollouts and target health awaited. A full deploy
+/// prunes the objects acmectl owns and no longer synthesizes; `--service` touches only its
+/// service's objects.
 async fn kubernetes(
+    args: &DeployArgs,
     sdk: &aws_config::SdkConfig,
     platform: &Platform,
+    artifacts: &acme_synth::Artifacts,
     images: &BTreeMap<String, String>,
+    given: &BTreeMap<String, String>,
 ) -> Result<(), Failure> {
-    for (service, tag) in images {
-        match acme_aws::images::digest(sdk, platform, service, tag).await? {
-            Some(digest) => eprintln!("image {service}:{tag} is {digest}"),
-            None => {
-                return Err(Failure::Input(miette::miette!(
-                    help = "push the image first (CI does), or name a tag the repository has",
-                    "--image {service}={tag}: the repository {} has no image tagged {tag}",
-                    acme_synth::stacks::names::repository(platform, service)
-                )));
-            }
+    let deployer = Deployer::new(sdk);
+    let only = args.service.as_deref();
+    let cluster = match kubernetes::connect(&args.plan.kube, sdk, &deployer, platform).await? {
+        Ok(cluster) => cluster,
+        Err(why) if only.is_none() => {
+            eprintln!("note: the Kubernetes objects were not applied: {why}");
+            return Ok(());
         }
+        Err(why) => return Err(Failure::Aws(miette::miette!("cannot reach the cluster: {why}"))),
+    };
+    let selection =
+        kubernetes::select(&deployer, sdk, &cluster, platform, artifacts, &kubernetes::Wanted { images, given, only })
+            .await?;
+    for service in &selection.without_image {
+        if only.is_some() {
+            return Err(Failure::Input(miette::miette!(
+                "--service {service}: nothing runs yet and no image was given; pass --image {service}=TAG"
+            )));
+        }
+        eprintln!(
+            "note: {service} has no image yet (none running, no --image {service}=TAG): its objects were not applied"
+        );
     }
-    eprintln!("note: the Kubernetes objects were not applied: this build has no Kubernetes client yet");
+    eprintln!("Kubernetes: {} objects for {}", selection.objects.len(), cluster.description());
+    let prune = if only.is_some() { acme_kube::Prune::Keep } else { acme_kube::Prune::Delete };
+    let mut shown = |c: &acme_kube::Change| match &c.action {
+        acme_kube::Action::Unchanged => {}
+        acme_kube::Action::Update { fields } => {
+            let paths: Vec<&str> = fields.iter().map(|f| f.path.as_str()).collect();
+            eprintln!("  updated {}: {}", c.object, paths.join(", "));
+        }
+        acme_kube::Action::Create => eprintln!("  created {}", c.object),
+        acme_kube::Action::Delete => eprintln!("  deleted {} (no longer in acme.yaml)", c.object),
+    };
+    let applied =
+        cluster.apply(&platform.name, &selection.objects, prune, &mut shown).await.map_err(kubernetes::kube)?;
+    for kept in &applied.orphans_kept {
+        eprintln!("  kept {kept}: acmectl owns it and no longer synthesizes it; a full deploy deletes it");
+    }
+    let mut progress = |state: &acme_kube::RolloutState| eprintln!("  rollout {state}");
+    cluster
+        .wait_for_rollouts(&selection.deployments, acme_kube::Wait::default(), &mut progress)
+        .await
+        .map_err(kubernetes::kube)?;
+    let routed: Vec<String> = selection
+        .services
+        .iter()
+        .filter(|s| platform.services.iter().any(|p| &p.name == *s && !p.routes.is_empty()))
+        .cloned()
+        .collect();
+    if !routed.is_empty() {
+        let edge =
+            deployer.describe(&acme_synth::stacks::names::stack(&platform.name, acme_synth::StackName::Edge)).await?;
+        let outputs = edge.map(|e| e.outputs).unwrap_or_default();
+        let mut last = String::new();
+        let mut report = |targets: &[acme_aws::status::Targets]| {
+            let line: Vec<String> =
+                targets.iter().map(|t| format!("{}:{} {} healthy", t.service, t.port, t.healthy)).collect();
+            let line = line.join(", ");
+            if line != last {
+                eprintln!("  targets: {line}");
+                last = line;
+            }
+        };
+        acme_aws::status::wait_healthy(sdk, platform, &outputs, &routed, TARGETS_TIMEOUT, &mut report).await?;
+    }
+    eprintln!("Kubernetes: applied, rolled out, targets healthy");
     Ok(())
 }
