@@ -115,33 +115,7 @@ impl World {
     /// `--parameter` stand-ins for the outputs moto cannot give (the network must exist).
     fn stand_ins(&self) -> Vec<String> {
         let vpc = self.outputs("acme-network")["VpcId"].clone();
-        self.runtime.block_on(async {
-            let ec2 = aws_sdk_ec2::Client::new(&self.sdk);
-            let sg = ec2
-                .create_security_group()
-                .group_name("acme-eks-cluster-stand-in")
-                .description("stands in for the EKS cluster security group")
-                .vpc_id(&vpc)
-                .send()
-                .await
-                .expect("security group");
-            let mut args = vec![
-                format!("ClusterSecurityGroupId={}", sg.group_id().expect("id")),
-                "ClusterArn=arn:aws:eks:us-east-1:123456789012:cluster/acme".to_owned(),
-                "ClusterName=acme".to_owned(),
-                "DatabaseSecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-stand-in".to_owned(),
-            ];
-            let acm = aws_sdk_acm::Client::new(&self.sdk);
-            for host in ["www.acme.example.com", "auth.acme.example.com", "chat.acme.example.com"] {
-                let arn = acm.request_certificate().domain_name(host).send().await.expect("certificate");
-                args.push(format!(
-                    "{}={}",
-                    acme_synth::stacks::names::certificate_output(host),
-                    arn.certificate_arn().expect("arn")
-                ));
-            }
-            args.into_iter().flat_map(|a| ["--parameter".to_owned(), a]).collect()
-        })
+        self.runtime.block_on(support::stand_ins::stand_ins(&self.sdk, &vpc))
     }
 
     /// The whole platform deployed: the foundation first, then the rest with stand-ins.

@@ -3,3 +3,4 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod stand_ins;
