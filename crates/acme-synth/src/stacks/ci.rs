@@ -330,11 +330,8 @@ fn exec_permissions(p: &Platform, deployed: &[Stack]) -> PolicyDocument {
             );
         }
     }
-    let linked: BTreeSet<&str> = SERVICE_LINKED_ROLES
-        .iter()
-        .filter(|(ty, _)| types.contains(ty))
-        .map(|(_, service)| *service)
-        .collect();
+    let linked: BTreeSet<&str> =
+        SERVICE_LINKED_ROLES.iter().filter(|(ty, _)| types.contains(ty)).map(|(_, service)| *service).collect();
     if !linked.is_empty() {
         statements.push(
             Statement::allow(
@@ -711,7 +708,10 @@ mod tests {
             exec_statement(&s, "ManageEcr")["Resource"],
             json!([{ "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/acme/*" }])
         );
-        assert_eq!(exec_statement(&s, "ManageS3")["Resource"], json!([{ "Fn::Sub": "arn:${AWS::Partition}:s3:::acme-*" }]));
+        assert_eq!(
+            exec_statement(&s, "ManageS3")["Resource"],
+            json!([{ "Fn::Sub": "arn:${AWS::Partition}:s3:::acme-*" }])
+        );
     }
 
     #[test]
@@ -743,7 +743,12 @@ mod tests {
         let linked = exec_statement(&s, "ServiceLinkedRolesOfTheServicesUsed");
         assert_eq!(
             linked["Condition"]["StringEquals"]["iam:AWSServiceName"],
-            json!(["eks.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com", "wafv2.amazonaws.com"])
+            json!([
+                "eks.amazonaws.com",
+                "elasticloadbalancing.amazonaws.com",
+                "rds.amazonaws.com",
+                "wafv2.amazonaws.com"
+            ])
         );
     }
 
