@@ -111,3 +111,16 @@ for path, old, new in fixes:
     file.write_text(text.replace(old, new))
     print(f"patched moto: {path}", file=sys.stderr)
 PY
+
+# Mermaid itself, to parse the diagrams' Mermaid sources (crates/acme-diagram/tests/external_tools.rs):
+# its parser runs in Node with a jsdom window; no browser needed. Needs node and npm.
+mermaid_dir="$tools/mermaid"
+mermaid_stamp="mermaid@11.17.2 jsdom@26.1.0 $(sha256sum "$root/scripts/mermaid-parse.mjs" | cut -c1-16)"
+if [[ ! -f "$mermaid_dir/.stamp" || "$(cat "$mermaid_dir/.stamp")" != "$mermaid_stamp" ]]; then
+  rm -rf "$mermaid_dir"
+  mkdir -p "$mermaid_dir"
+  npm install --prefix "$mermaid_dir" --no-audit --no-fund --silent mermaid@11.17.2 jsdom@26.1.0
+  cp "$root/scripts/mermaid-parse.mjs" "$mermaid_dir/parse.mjs"
+  echo "$mermaid_stamp" > "$mermaid_dir/.stamp"
+  echo "installed mermaid: $mermaid_stamp" >&2
+fi

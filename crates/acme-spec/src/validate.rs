@@ -1261,7 +1261,7 @@ pub fn parse_memory(text: &str) -> Option<u64> {
 }
 
 fn format_millicores(m: u64) -> String {
-    if m % 1000 == 0 { (m / 1000).to_string() } else { format!("{m}m") }
+    if m.is_multiple_of(1000) { (m / 1000).to_string() } else { format!("{m}m") }
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
@@ -1269,7 +1269,7 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) + 2) / 3)
+        .filter(|(d, c)| *d <= c.len().max(word.len()).div_ceil(3))
         .min()
         .map(|(_, c)| c)
 }

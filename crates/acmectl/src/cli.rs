@@ -34,6 +34,9 @@ pub enum Command {
     /// Check the synthesized platform against the proposal's security measures and your own
     /// CloudFormation Guard rules. Exit 0 clean, 1 findings, 2 bad input.
     Check(CheckArgs),
+    /// Draw the architecture and the user traffic flow of acme.yaml into `<out>/diagrams/`:
+    /// `architecture.svg`, `traffic-flow.svg` and their Mermaid sources (`.mmd`).
+    Diagram(DiagramArgs),
     /// Print the JSON Schema of acme.yaml, for editors.
     Schema,
 }
@@ -62,6 +65,16 @@ pub struct CheckArgs {
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
     /// Output folder `synth` writes to; SARIF results point at the templates in it.
+    #[arg(short = 'o', long = "out", default_value = "out")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "acme.yaml")]
+    pub file: PathBuf,
+    /// Output folder; its `diagrams/` folder is replaced whole, the rest is left alone.
     #[arg(short = 'o', long = "out", default_value = "out")]
     pub out: PathBuf,
 }

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Synth(args) => commands::synth::run(&cli.global, args),
         cli::Command::Check(args) => commands::check::run(&cli.global, args),
+        cli::Command::Diagram(args) => commands::diagram::run(&cli.global, args),
         cli::Command::Schema => commands::schema::run(),
     };
     match result {

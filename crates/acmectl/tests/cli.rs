@@ -174,3 +174,136 @@ fn a_platform_over_cloudformation_quotas_is_refused_before_writing() {
     assert!(err.contains("services stack: 202 outputs, over the quota of 200"), "{err}");
     assert!(!dir.path().join("over").exists());
 }
+
+// --- diagram ---------------------------------------------------------------------------------
+
+const DIAGRAM_FILES: [&str; 4] = ["architecture.mmd", "architecture.svg", "traffic-flow.mmd", "traffic-flow.svg"];
+
+#[test]
+fn diagram_writes_both_pictures_and_their_mermaid_sources() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = acmectl(&["diagram", "-f", &bundled(), "-o", "pics"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pics/diagrams"));
+    let written: Vec<String> = std::fs::read_dir(dir.path().join("pics/diagrams"))
+        .expect("diagrams folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(written, DIAGRAM_FILES);
+    for svg in ["architecture.svg", "traffic-flow.svg"] {
+        let text = std::fs::read_to_string(dir.path().join("pics/diagrams").join(svg)).expect("svg");
+        assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && text.ends_with("</svg>\n"), "{svg}");
+        for service in ["web", "api", "auth", "chat"] {
+            assert!(text.contains(&format!("data-service=\"{service}\"")), "{svg} lacks {service}");
+        }
+    }
+    let mermaid = std::fs::read_to_string(dir.path().join("pics/diagrams/architecture.mmd")).expect("mmd");
+    assert!(mermaid.contains("flowchart TB") && mermaid.contains("service_web -->|\"talks to\"| service_api"));
+}
+
+#[test]
+fn diagram_output_is_byte_identical_across_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for o in ["a", "b"] {
+        assert_eq!(acmectl(&["diagram", "-f", &bundled(), "-o", o], dir.path()).status.code(), Some(0));
+    }
+    for f in DIAGRAM_FILES {
+        let a = std::fs::read(dir.path().join("a/diagrams").join(f)).expect("a");
+        assert!(a == std::fs::read(dir.path().join("b/diagrams").join(f)).expect("b"), "{f} differs");
+    }
+}
+
+#[test]
+fn diagram_replaces_only_the_diagrams_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_eq!(acmectl(&["synth", "-f", &bundled()], dir.path()).status.code(), Some(0));
+    let plan = std::fs::read(dir.path().join("out/plan.json")).expect("plan");
+    assert!(dir.path().join("out/diagrams/architecture.svg").is_file(), "synth draws the pictures too");
+    std::fs::write(dir.path().join("out/diagrams/stale.svg"), "<svg/>").expect("write");
+    assert_eq!(acmectl(&["diagram", "-f", &bundled()], dir.path()).status.code(), Some(0));
+    assert_eq!(std::fs::read(dir.path().join("out/plan.json")).expect("plan"), plan, "the rest of out is untouched");
+    assert!(dir.path().join("out/cloudformation/network.yaml").is_file());
+    assert!(!dir.path().join("out/diagrams/stale.svg").exists(), "the diagrams folder is replaced whole");
+    assert!(dir.path().join("out/diagrams/traffic-flow.svg").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .expect("out")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging folder left behind: {leftovers:?}");
+}
+
+#[test]
+fn synth_takes_over_a_folder_holding_only_diagrams() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_eq!(acmectl(&["diagram", "-f", &bundled()], dir.path()).status.code(), Some(0));
+    let out = acmectl(&["synth", "-f", &bundled()], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("out/plan.json").is_file() && dir.path().join("out/diagrams/architecture.svg").is_file());
+}
+
+#[test]
+fn diagram_refuses_a_diagrams_folder_that_is_not_acmectl_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("docs/diagrams")).expect("mkdir");
+    std::fs::write(dir.path().join("docs/diagrams/whiteboard.png"), "mine").expect("write");
+    let out = acmectl(&["diagram", "-f", &bundled(), "-o", "docs"], dir.path());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("architecture.svg"), "names the marker it looked for");
+    assert!(dir.path().join("docs/diagrams/whiteboard.png").is_file(), "the user's file survives");
+}
+
+#[test]
+fn diagram_of_an_invalid_file_exits_2_and_leaves_the_pictures_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(repo_root().join("acme.yaml")).expect("bundled file");
+    std::fs::write(dir.path().join("acme.yaml"), &text).expect("write");
+    assert_eq!(acmectl(&["diagram"], dir.path()).status.code(), Some(0));
+    let before = std::fs::read(dir.path().join("out/diagrams/architecture.svg")).expect("svg");
+    std::fs::write(dir.path().join("acme.yaml"), text.replacen("talks_to: [api]", "talks_to: [nobody]", 1))
+        .expect("write");
+    let out = acmectl(&["diagram"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme.yaml") && err.contains("talks_to") && err.contains("nobody"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("out/diagrams/architecture.svg")).expect("svg"), before);
+
+    let fresh = tempfile::tempdir().expect("temp dir");
+    assert_eq!(acmectl(&["diagram", "-f", "missing.yaml"], fresh.path()).status.code(), Some(2));
+    assert!(!fresh.path().join("out").exists(), "nothing written on bad input");
+}
+
+#[test]
+fn diagram_json_lists_the_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = acmectl(&["diagram", "-f", &bundled(), "--output", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["platform"], "acme");
+    let files: Vec<&str> = v["files"].as_array().expect("files").iter().filter_map(|f| f.as_str()).collect();
+    assert_eq!(files, DIAGRAM_FILES.map(|f| format!("diagrams/{f}")));
+}
+
+/// The pictures in the README are the tool's own output for the bundled acme.yaml.
+#[test]
+fn the_readme_pictures_are_what_acmectl_draws_today() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_eq!(acmectl(&["diagram", "-f", &bundled(), "-o", "docs"], dir.path()).status.code(), Some(0));
+    for f in DIAGRAM_FILES {
+        let fresh = std::fs::read(dir.path().join("docs/diagrams").join(f)).expect("drawn");
+        let committed = std::fs::read(repo_root().join("docs/diagrams").join(f)).unwrap_or_default();
+        assert!(
+            fresh == committed,
+            "docs/diagrams/{f} is stale: run `cargo run -p acmectl -- diagram -o docs` at the repository root and commit it"
+        );
+    }
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README");
+    for f in
+        ["docs/diagrams/architecture.svg", "docs/diagrams/traffic-flow.svg", "cargo run -p acmectl -- diagram -o docs"]
+    {
+        assert!(readme.contains(f), "README shows {f}");
+    }
+}

@@ -31,7 +31,9 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
             return Ok(Code::Findings);
         }
     }
-    let files = artifacts.files();
+    let mut files = artifacts.files();
+    // The pictures too, so an output folder never holds pictures of another acme.yaml.
+    files.extend(acme_diagram::files(platform));
     output::replace_dir(&args.out, &files).map_err(|e| Failure::Local(miette::Report::msg(e.to_string())))?;
 
     match global.output {
