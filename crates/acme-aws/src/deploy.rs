@@ -244,7 +244,7 @@ impl Deployer {
         values: &BTreeMap<String, String>,
         allowances: &Allowances,
     ) -> Result<Prepared, Error> {
-        let mut prepared = self.prepare(&s.stack_name, &s.body, values).await?;
+        let mut prepared = self.prepare_as(&s.stack_name, &s.body, values, s.role_arn.as_deref()).await?;
         if let Prepared::Ready(cs) = &mut prepared {
             self.review(cs, template).await?;
             let dangers: Vec<_> = guard::dangers(s.stack, &s.stack_name, &cs.changes, allowances)

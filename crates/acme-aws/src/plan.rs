@@ -29,6 +29,9 @@ pub struct Request {
     /// Parameter name → value. A given value wins over the upstream output: it stands in
     /// for stacks that cannot be deployed (an emulator without EKS) or pins a value.
     pub parameters: BTreeMap<String, String>,
+    /// The CloudFormation service role every change set runs with (`RoleARN`), as CI's role
+    /// may only pass it. The ci stack, which holds that role, never takes it.
+    pub role_arn: Option<String>,
 }
 
 /// What a deploy would do, stack by stack, in plan order.
@@ -80,6 +83,8 @@ pub struct StackPlan {
     pub(crate) values: BTreeMap<String, String>,
     pub(crate) sources: BTreeMap<String, Source>,
     pub(crate) body: String,
+    /// The service role its change sets run with.
+    pub(crate) role_arn: Option<String>,
 }
 
 impl StackPlan {
@@ -190,7 +195,9 @@ impl Deployer {
             let state = live.get(&s.name).cloned().flatten();
             let (deployer, plan_stack, template, body) =
                 (self.clone(), (*s).clone(), stack.template.clone(), bodies[&s.name].clone());
-            prepared.spawn(async move { deployer.plan_stack(plan_stack, template, body, sources, state).await });
+            let role_arn = request.role_arn.clone().filter(|_| s.name != StackName::Ci);
+            prepared
+                .spawn(async move { deployer.plan_stack(plan_stack, template, body, sources, state, role_arn).await });
         }
         let mut stacks = vec![];
         let mut failures = vec![];
@@ -222,6 +229,7 @@ impl Deployer {
         body: String,
         sources: BTreeMap<String, Source>,
         state: Option<StackState>,
+        role_arn: Option<String>,
     ) -> Result<StackPlan, Error> {
         let stack_name = plan_stack.stack_name.clone();
         let status = state.as_ref().map(|s| s.status.clone());
@@ -254,6 +262,7 @@ impl Deployer {
             values: BTreeMap::new(),
             sources,
             body,
+            role_arn,
         };
         let all_added = || -> Vec<Change> {
             template
@@ -293,7 +302,7 @@ impl Deployer {
                 }
             }
             (_, Some(values)) => {
-                let prepared = self.prepare(&stack_name, &plan.body, &values).await?;
+                let prepared = self.prepare_as(&stack_name, &plan.body, &values, plan.role_arn.as_deref()).await?;
                 plan.values = values;
                 match prepared {
                     Prepared::NoChanges => plan.action = StackAction::Unchanged,
@@ -484,6 +493,7 @@ mod tests {
         let typo = Request {
             only: Some(BTreeSet::from([StackName::Keys])),
             parameters: BTreeMap::from([("VpcID".to_owned(), "vpc-1".to_owned())]),
+            role_arn: None,
         };
         let err = deployer.plan(&artifacts, &typo).await.expect_err("keys takes no VpcID");
         assert!(matches!(err, Error::UnusedParameter(ref p) if p == "VpcID"), "{err}");
@@ -502,6 +512,7 @@ mod tests {
             values: BTreeMap::new(),
             sources: sources.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
             body: String::new(),
+            role_arn: None,
         }
     }
 

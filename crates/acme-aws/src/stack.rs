@@ -316,6 +316,19 @@ impl Deployer {
         template_body: &str,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Prepared, Error> {
+        self.prepare_as(stack_name, template_body, parameters, None).await
+    }
+
+    /// [`Deployer::prepare`], the change set to run with the CloudFormation service role
+    /// `role_arn` (`RoleARN`) when given: CloudFormation then acts with that role's rights,
+    /// not the caller's.
+    pub async fn prepare_as(
+        &self,
+        stack_name: &str,
+        template_body: &str,
+        parameters: &BTreeMap<String, String>,
+        role_arn: Option<&str>,
+    ) -> Result<Prepared, Error> {
         let kind = match self.settled(stack_name, Review::Settled, None).await? {
             None => ChangeSetKind::Create,
             // A stack whose first change set was never executed (a plan, an interrupted run)
@@ -352,6 +365,7 @@ impl Deployer {
                     .collect(),
             ))
             .capabilities(Capability::CapabilityNamedIam)
+            .set_role_arn(role_arn.map(str::to_owned))
             .send()
             .await;
         if let Err(e) = created {

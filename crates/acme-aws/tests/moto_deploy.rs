@@ -182,7 +182,7 @@ async fn deploy_and_read_back(endpoint: &str) {
     let mut missing = given.clone();
     missing.remove("ClusterSecurityGroupId");
     let err = deployer
-        .deploy(&artifacts, &Request { only: only(&rest), parameters: missing })
+        .deploy(&artifacts, &Request { only: only(&rest), parameters: missing, ..Default::default() })
         .await
         .expect_err("the cluster stack is not deployed and no value stands in");
     assert!(
@@ -200,7 +200,7 @@ async fn deploy_and_read_back(endpoint: &str) {
 
     // Wave two: their network, keys and dns inputs come from the stacks in the account.
     let report2 = deployer
-        .deploy(&artifacts, &Request { only: only(&rest), parameters: given.clone() })
+        .deploy(&artifacts, &Request { only: only(&rest), parameters: given.clone(), ..Default::default() })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -223,7 +223,7 @@ async fn deploy_and_read_back(endpoint: &str) {
     let change_sets_before = change_set_count(&live.aws, &all).await;
     events.lock().expect("events").clear();
     let again = deployer
-        .deploy(&artifacts, &Request { only: only(&all), parameters: given })
+        .deploy(&artifacts, &Request { only: only(&all), parameters: given, ..Default::default() })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.stacks.len(), all.len());

@@ -1,7 +1,9 @@
 //! A small deterministic YAML writer for JSON-shaped values.
 //!
 //! Block style throughout; a string is written plain only when YAML 1.1 and 1.2 both read
-//! it back as the same string, otherwise double-quoted with JSON escapes (valid YAML).
+//! it back as the same string, otherwise double-quoted with JSON escapes (valid YAML). A
+//! multi-line value (a script in a CI workflow) is a literal block (`|`) when YAML reads that
+//! back unchanged, so it stays readable.
 
 use serde_json::Value;
 use std::fmt::Write;
@@ -69,8 +71,7 @@ fn write_seq(out: &mut String, seq: &[Value], level: usize) {
             }
             scalar => {
                 out.push(' ');
-                out.push_str(&scalar_text(scalar));
-                out.push('\n');
+                write_scalar(out, scalar, level + 2);
             }
         }
     }
@@ -88,10 +89,47 @@ fn write_nested(out: &mut String, v: &Value, level: usize) {
         }
         scalar => {
             out.push(' ');
-            out.push_str(&scalar_text(scalar));
-            out.push('\n');
+            write_scalar(out, scalar, level + 2);
         }
     }
+}
+
+/// A scalar after its key or dash, and the line end; a literal block's lines at `indent`.
+fn write_scalar(out: &mut String, v: &Value, indent_to: usize) {
+    if let Value::String(s) = v
+        && let Some(header) = literal_header(s)
+    {
+        out.push_str(header);
+        out.push('\n');
+        for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+            if !line.is_empty() {
+                indent(out, indent_to);
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        return;
+    }
+    out.push_str(&scalar_text(v));
+    out.push('\n');
+}
+
+/// `|` (one final newline) or `|-` (none) when `s` spans lines and a literal block gives it
+/// back unchanged: no control character but tab, no more than one final newline, and a first
+/// line of content that does not start with a space (which would need an indentation
+/// indicator) nor is followed only by empty lines.
+fn literal_header(s: &str) -> Option<&'static str> {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    if !body.contains('\n') || body.ends_with('\n') || s.starts_with('\n') {
+        return None;
+    }
+    if s.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}') {
+        return None;
+    }
+    if body.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some(if s.ends_with('\n') { "|" } else { "|-" })
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -177,6 +215,37 @@ mod tests {
         let docs = [json!({"kind": "A"}), json!({"kind": "B", "x": [1]})];
         assert_eq!(to_documents(&docs), "---\nkind: A\n---\nkind: B\nx:\n  - 1\n");
         assert_eq!(to_documents(&[]), "");
+    }
+
+    #[test]
+    fn multi_line_strings_are_literal_blocks_when_that_reads_back_the_same() {
+        let v = json!({"run": "set -e\necho \"$X\" # no: quoting\n\nexit 0\n", "steps": ["a\nb"]});
+        assert_eq!(
+            to_string(&v),
+            "run: |\n  set -e\n  echo \"$X\" # no: quoting\n\n  exit 0\nsteps:\n  - |-\n    a\n    b\n"
+        );
+        // Leading space, several final newlines, a leading newline, a carriage return: quoted.
+        for s in [" a\nb", "a\nb\n\n", "\na\nb", "a\r\nb"] {
+            assert!(to_string(&json!({"k": s})).starts_with("k: \""), "{s:?} must be quoted");
+        }
+    }
+
+    #[test]
+    fn a_yaml_reader_gives_back_every_string() {
+        let strings = [
+            "set -euo pipefail\nx=\"$(a --q 'b[?c==`d`]')\"\n",
+            "key: value\n  indented # not a comment\n\ttab\n",
+            "no final newline\nsecond",
+            "- dash\n? question\n| pipe\n",
+            "ünïcødé\n\n\nafter empty lines\n",
+        ];
+        for s in strings {
+            for v in [json!({"k": s}), json!({"k": [s, {"n": s}]})] {
+                let text = to_string(&v);
+                let back: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+                assert_eq!(back, v, "{text}");
+            }
+        }
     }
 
     #[test]

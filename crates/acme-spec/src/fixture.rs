@@ -22,6 +22,11 @@ fn service(name: &str, port: u16) -> Service {
             memory_limit: "256Mi".into(),
         },
         env: BTreeMap::new(),
+        source: Source {
+            path: format!("services/{name}"),
+            dockerfile: format!("services/{name}/Dockerfile"),
+            test: None,
+        },
     }
 }
 
@@ -37,6 +42,7 @@ pub fn acme() -> Platform {
     web.talks_to = vec!["api".into()];
 
     let mut api = service("api", 8080);
+    api.source.test = Some("make test".into());
     api.routes = vec![route(www, Some("/api"), 8080)];
     api.uses = vec![Use::Database, Use::Bucket("uploads".into())];
     api.talks_to = vec!["auth".into()];
@@ -81,6 +87,11 @@ pub fn acme() -> Platform {
             branch: "main".into(),
             github_oidc_provider_arn: None,
             jenkins_agent_role_arns: vec!["arn:aws:iam::111122223333:role/acme-jenkins-agent".into()],
+            fail_on: Severity::High,
+            approval: true,
+            account_id: Some("111122223333".into()),
+            platform_file: "acme.yaml".into(),
+            runner: vec![],
         },
         backup: Backup { schedule: "cron(0 5 * * ? *)".into(), retention_days: 35, copy_to: None, vault_lock: None },
         legacy: Some(Legacy { target: "old-lb.acme-legacy.example.net".into() }),

@@ -227,6 +227,26 @@ pub struct ServiceInput {
     /// from the RDS-managed secret.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Where the service's code lives in the repository, for its CI/CD pipeline.
+    #[serde(default)]
+    pub source: Option<SourceInput>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInput {
+    /// Folder of the service's code, relative to the repository root (default
+    /// `services/<name>`). A commit that changes a file below it runs the service's pipeline;
+    /// it is also the image's build context. Letters, digits and `.`, `_`, `-`, `/`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The image's Dockerfile, relative to the repository root (default `<path>/Dockerfile`).
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// One shell command, run in `path`, that tests the service, e.g. `make test`. Leave out
+    /// when the Dockerfile runs the tests (a build stage that fails when a test fails).
+    #[serde(default)]
+    pub test: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -372,8 +392,10 @@ pub enum CiProviderInput {
 #[serde(deny_unknown_fields)]
 pub struct CiInput {
     /// `jenkins` (default) or `github`.
+    // Read as text so that an unknown name is reported with its field; the schema lists the names.
     #[serde(default)]
-    pub provider: Option<CiProviderInput>,
+    #[schemars(with = "Option<CiProviderInput>")]
+    pub provider: Option<String>,
     /// Source repository, `owner/name`. Required for `github`: the role trusts only it.
     #[serde(default)]
     pub repository: Option<String>,
@@ -388,6 +410,78 @@ pub struct CiInput {
     /// role). The deploy role trusts exactly these.
     #[serde(default)]
     pub agent_roles: Vec<String>,
+    /// A pipeline stops before deploying an image whose ECR scan (on push) found a
+    /// vulnerability of this severity or above: `informational`, `low`, `medium`, `high` (default) or `critical`
+    /// (ECR's names, any case).
+    #[serde(default)]
+    #[schemars(with = "Option<SeverityInput>")]
+    pub fail_on: Option<String>,
+    /// Ask a person before a service deploys to production (default false: every commit on
+    /// `branch` deploys). GitHub: the environment named after the platform, with required
+    /// reviewers; Jenkins: an `input` step. The platform itself always deploys after approval.
+    #[serde(default)]
+    pub approval: Option<bool>,
+    /// The 12-digit AWS account the platform runs in; the pipelines name the CI role by it.
+    /// Leave out to have GitHub workflows read the repository variable `AWS_ACCOUNT_ID` and
+    /// Jenkins the environment variable `AWS_ACCOUNT_ID`.
+    #[serde(default)]
+    pub account_id: Option<AccountIdInput>,
+    /// Path of this file in the repository (default `acme.yaml`): the platform pipeline runs
+    /// on changes to it, and every pipeline hands it to acmectl.
+    #[serde(default)]
+    pub platform_file: Option<String>,
+    /// Labels of the machines that run the jobs which reach AWS and the cluster. GitHub: the
+    /// `runs-on` labels of self-hosted runners, e.g. `[self-hosted, acme]`; needed when the
+    /// cluster's API endpoint is private, which GitHub's hosted runners cannot reach. Jenkins:
+    /// the agents' labels (default: any agent).
+    #[serde(default)]
+    pub runner: Vec<String>,
+}
+
+/// Severities of ECR image scan findings, lowest first.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum SeverityInput {
+    #[serde(rename = "informational", alias = "INFORMATIONAL")]
+    Informational,
+    #[serde(rename = "low", alias = "LOW")]
+    Low,
+    #[serde(rename = "medium", alias = "MEDIUM")]
+    Medium,
+    #[serde(rename = "high", alias = "HIGH")]
+    High,
+    #[serde(rename = "critical", alias = "CRITICAL")]
+    Critical,
+}
+
+/// An AWS account id: 12 digits, quoted or not.
+#[derive(Debug, JsonSchema)]
+pub struct AccountIdInput(pub String);
+
+impl<'de> Deserialize<'de> for AccountIdInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AccountIdInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a 12-digit AWS account id")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AccountIdInput, E> {
+                Ok(AccountIdInput(v.to_owned()))
+            }
+            // Unquoted, YAML reads a number, and an id with a leading zero loses it (or turns
+            // octal or float): such a value fails validation, whose help says to quote it.
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AccountIdInput, E> {
+                Ok(AccountIdInput(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AccountIdInput, E> {
+                Ok(AccountIdInput(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AccountIdInput, E> {
+                Ok(AccountIdInput(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

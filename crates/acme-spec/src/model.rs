@@ -305,6 +305,19 @@ pub struct Service {
     pub replicas: Replicas,
     pub resources: Resources,
     pub env: BTreeMap<String, String>,
+    /// Where its code lives in the repository; drives its CI/CD pipeline.
+    pub source: Source,
+}
+
+/// A service's code in the repository, as its pipeline builds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    /// Folder relative to the repository root, without a trailing `/` (`services/web`).
+    pub path: String,
+    /// Dockerfile relative to the repository root (`services/web/Dockerfile`).
+    pub dockerfile: String,
+    /// One shell command run in `path` that tests the service; `None` when the Dockerfile does.
+    pub test: Option<String>,
 }
 
 impl Service {
@@ -392,6 +405,48 @@ pub struct Ci {
     /// Jenkins: ARNs of the roles the agents run as (EC2 instance role or EKS pod identity
     /// role). The CI role trusts exactly these; with none, nobody can assume it.
     pub jenkins_agent_role_arns: Vec<String>,
+    /// Pipelines stop on an image whose scan found a vulnerability this severe or worse.
+    pub fail_on: Severity,
+    /// A person approves each service deploy to production.
+    pub approval: bool,
+    /// The platform's AWS account; `None`: the pipelines read `AWS_ACCOUNT_ID` at run time.
+    pub account_id: Option<String>,
+    /// Path of acme.yaml in the repository (`acme.yaml`).
+    pub platform_file: String,
+    /// Labels of the runners (GitHub) or agents (Jenkins) of the jobs that reach AWS; empty:
+    /// GitHub's hosted runners, any Jenkins agent.
+    pub runner: Vec<String>,
+}
+
+/// Severity of an ECR image scan finding, lowest first (so `>=` means "at least as severe").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Severity::Informational, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// The name ECR reports counts under (`findingSeverityCounts`).
+    pub fn ecr_name(self) -> &'static str {
+        match self {
+            Severity::Informational => "INFORMATIONAL",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+
+    /// This severity and every worse one, worst first.
+    pub fn and_worse(self) -> Vec<Severity> {
+        Severity::ALL.into_iter().rev().filter(|s| *s >= self).collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

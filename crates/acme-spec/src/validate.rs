@@ -89,7 +89,7 @@ impl Validator {
         let services = self.services(f.services, domain_ok.then_some(f.domain.as_str()), database.is_some());
         let edge = self.edge(f.edge.unwrap_or_default());
         let alerts = self.alerts(f.alerts.unwrap_or_default());
-        let ci = self.ci(f.ci.unwrap_or_default());
+        let ci = self.ci(f.ci.unwrap_or_default(), cluster.public_access_cidrs.is_empty());
         let backup = self.backup(f.backup.unwrap_or_default());
         let legacy = f.legacy.map(|l| {
             self.dns_name("legacy.target", &l.target);
@@ -361,6 +361,7 @@ impl Validator {
                     );
                 }
             }
+            let source = self.source(&at, &s.name, s.source.as_ref());
             services.push(Service {
                 name: s.name.clone(),
                 namespace,
@@ -373,6 +374,7 @@ impl Validator {
                 replicas: replicas?,
                 resources: resources?,
                 env: s.env.clone(),
+                source,
             });
         }
         self.distinct_ids(&inputs);
@@ -817,11 +819,115 @@ impl Validator {
         Alerts { email: a.email }
     }
 
-    fn ci(&mut self, c: CiInput) -> Ci {
-        let provider = match c.provider.unwrap_or(CiProviderInput::Jenkins) {
-            CiProviderInput::Jenkins => CiProvider::Jenkins,
-            CiProviderInput::Github => CiProvider::Github,
+    /// Where a service's code lives; paths are checked to be plain relative paths, because
+    /// the pipelines put them into path filters, Groovy strings and shell commands.
+    fn source(&mut self, at: &str, name: &str, s: Option<&SourceInput>) -> Source {
+        let default = SourceInput::default();
+        let s = s.unwrap_or(&default);
+        let path = s.path.clone().unwrap_or_else(|| format!("services/{name}"));
+        let path_ok = self.repository_path(&format!("{at}.source.path"), &path);
+        let path = if path_ok { path.trim_end_matches('/').to_owned() } else { path };
+        let dockerfile = s.dockerfile.clone().unwrap_or_else(|| format!("{path}/Dockerfile"));
+        self.repository_path(&format!("{at}.source.dockerfile"), &dockerfile);
+        if let Some(test) = &s.test {
+            let field = format!("{at}.source.test");
+            if test.trim().is_empty() || test.chars().any(char::is_control) {
+                self.error(
+                    field,
+                    "the test command must be one line of shell",
+                    "write one command, e.g. `make test`; chain more with `&&`, or leave `test` out",
+                );
+            } else if test.contains("${{") {
+                self.error(
+                    field,
+                    "`${{` starts a GitHub Actions expression, which GitHub would evaluate before the shell runs",
+                    "write shell only; pass values through environment variables",
+                );
+            }
+        }
+        Source { path, dockerfile, test: s.test.clone() }
+    }
+
+    /// A path relative to the repository root: no glob, no `..`, nothing a shell or a Groovy
+    /// string would read differently. Reports and returns false otherwise.
+    fn repository_path(&mut self, field: &str, path: &str) -> bool {
+        let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+        let parts_ok =
+            path.trim_end_matches('/').split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+        if !plain || !parts_ok || path.starts_with('/') || path.starts_with('-') {
+            self.error(
+                field,
+                format!("`{path}` is not a plain path inside the repository"),
+                "write a path relative to the repository root with letters, digits, `.`, `_`, `-` and `/`, e.g. `services/web` (no `..`, no wildcards)",
+            );
+            return false;
+        }
+        true
+    }
+
+    fn ci(&mut self, c: CiInput, private_cluster: bool) -> Ci {
+        let provider = match c.provider.as_deref() {
+            None | Some("jenkins") => CiProvider::Jenkins,
+            Some("github") => CiProvider::Github,
+            Some(other) => {
+                let suggestion = nearest(&other.to_ascii_lowercase(), ["jenkins", "github"])
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                self.error(
+                    "ci.provider",
+                    format!("`{other}` is not a CI provider acmectl writes pipelines for"),
+                    format!("{suggestion}use `jenkins` or `github`"),
+                );
+                CiProvider::Jenkins
+            }
         };
+        let fail_on = match c.fail_on.as_deref() {
+            None => Severity::High,
+            Some(text) => match Severity::ALL.into_iter().find(|s| s.ecr_name().eq_ignore_ascii_case(text)) {
+                Some(severity) => severity,
+                None => {
+                    let names: Vec<String> = Severity::ALL.iter().map(|s| s.ecr_name().to_ascii_lowercase()).collect();
+                    let suggestion = nearest(&text.to_ascii_lowercase(), names.iter().map(String::as_str))
+                        .map(|n| format!("did you mean `{n}`? "))
+                        .unwrap_or_default();
+                    self.error(
+                        "ci.fail_on",
+                        format!("`{text}` is not a severity of ECR scan findings"),
+                        format!("{suggestion}use one of {}", names.join(", ")),
+                    );
+                    Severity::High
+                }
+            },
+        };
+        let account_id = c.account_id.map(|a| a.0);
+        if let Some(id) = &account_id
+            && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.error(
+                "ci.account_id",
+                format!("`{id}` is not an AWS account id"),
+                "write the 12 digits `aws sts get-caller-identity` shows as Account, quoted: \"111122223333\"",
+            );
+        }
+        let platform_file = c.platform_file.unwrap_or_else(|| "acme.yaml".into());
+        self.repository_path("ci.platform_file", &platform_file);
+        for (i, label) in c.runner.iter().enumerate() {
+            let ok = !label.is_empty() && label.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
+            if !ok {
+                self.error(
+                    format!("ci.runner[{i}]"),
+                    format!("`{label}` is not a runner label"),
+                    "use letters, digits, `.`, `_` and `-`, e.g. `self-hosted` or `acme-deploy`",
+                );
+            }
+        }
+        if provider == CiProvider::Github && private_cluster && c.runner.is_empty() {
+            self.error(
+                "ci",
+                "GitHub's hosted runners cannot reach the cluster: its API endpoint is private (no `cluster.public_access_cidrs`)",
+                "add `runner: [self-hosted, <label>]` naming self-hosted runners inside the VPC, or open the endpoint to your runners' addresses with `cluster.public_access_cidrs`",
+            );
+        }
         if let Some(repo) = &c.repository {
             let ok = repo.split_once('/').is_some_and(|(owner, name)| {
                 let part = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
@@ -898,6 +1004,11 @@ impl Validator {
             branch,
             github_oidc_provider_arn: c.github_oidc_provider_arn,
             jenkins_agent_role_arns: c.agent_roles,
+            fail_on,
+            approval: c.approval.unwrap_or(false),
+            account_id,
+            platform_file,
+            runner: c.runner,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The loader as a user meets it: the bundled file, every kind of mistake, any bytes at all.
 
-use acme_spec::{LoadError, fixture, load_str};
+use acme_spec::{LoadError, Severity, fixture, load_str};
 
 const BUNDLED: &str = include_str!("../../../acme.yaml");
 
@@ -376,4 +376,119 @@ fn an_accepted_finding_needs_a_reason() {
 fn a_tls_policy_must_be_an_alb_policy() {
     let text = bundled_with("  waf: true", "  waf: true\n  tls_policy: TLSv1");
     assert_one(&text, "tls_policy", "edge.tls_policy", "not an Application Load Balancer security policy");
+}
+
+#[test]
+fn a_ci_provider_acmectl_does_not_know_names_the_field() {
+    let text = bundled_with("provider: jenkins", "provider: gitlab");
+    assert_one(&text, "provider: gitlab", "ci.provider", "`gitlab` is not a CI provider");
+    let found = problems(&text);
+    assert!(found[0].3.contains("`jenkins` or `github`"), "{found:#?}");
+    // A near miss gets a suggestion.
+    let found = problems(&bundled_with("provider: jenkins", "provider: jenkin"));
+    assert!(found[0].3.contains("did you mean `jenkins`?"), "{found:#?}");
+}
+
+#[test]
+fn a_severity_that_does_not_exist_names_the_field_and_the_names() {
+    let text = bundled_with("fail_on: high", "fail_on: severe");
+    assert_one(&text, "fail_on: severe", "ci.fail_on", "`severe` is not a severity of ECR scan findings");
+    let help = &problems(&text)[0].3;
+    for name in ["informational", "low", "medium", "high", "critical"] {
+        assert!(help.contains(name), "{help}");
+    }
+    assert!(problems(&bundled_with("fail_on: high", "fail_on: hihg"))[0].3.contains("did you mean `high`?"));
+}
+
+#[test]
+fn severities_read_in_any_case_and_default_to_high() {
+    for (written, expected) in [("CRITICAL", Severity::Critical), ("Medium", Severity::Medium), ("low", Severity::Low)]
+    {
+        let platform = load_str("acme.yaml", &bundled_with("fail_on: high", &format!("fail_on: {written}")))
+            .unwrap_or_else(|e| panic!("{written}: {e:?}"));
+        assert_eq!(platform.ci.fail_on, expected);
+    }
+    let platform = load_str("acme.yaml", &bundled_with("  fail_on: high\n", "")).expect("valid");
+    assert_eq!(platform.ci.fail_on, Severity::High);
+    assert!(!load_str("acme.yaml", &bundled_with("  approval: true\n", "")).expect("valid").ci.approval);
+}
+
+#[test]
+fn source_defaults_to_the_services_folder() {
+    let platform = load_str("acme.yaml", BUNDLED).expect("valid");
+    let web = &platform.services[0].source;
+    assert_eq!(
+        (web.path.as_str(), web.dockerfile.as_str(), web.test.as_deref()),
+        ("services/web", "services/web/Dockerfile", None)
+    );
+    let text =
+        bundled_with("source: { test: make test }", "source: { path: apps/api/, dockerfile: docker/api.Dockerfile }");
+    let api = load_str("acme.yaml", &text).expect("valid").services[1].source.clone();
+    assert_eq!((api.path.as_str(), api.dockerfile.as_str()), ("apps/api", "docker/api.Dockerfile"));
+}
+
+#[test]
+fn source_paths_must_stay_plain_and_inside_the_repository() {
+    for bad in ["../other", "/abs/path", "services/*", "a b", "svc/./x", "-rf"] {
+        let text = bundled_with("source: { test: make test }", &format!("source: {{ path: \"{bad}\" }}"));
+        let found = problems(&text);
+        assert!(
+            found.iter().any(|p| p.1 == "services[1].source.path" && p.2.contains("not a plain path")),
+            "{bad}: {found:#?}"
+        );
+    }
+    let text = bundled_with("source: { test: make test }", "source: { dockerfile: \"../Dockerfile\" }");
+    assert_one(&text, "dockerfile:", "services[1].source.dockerfile", "not a plain path");
+    let text = bundled_with(
+        "  account_id: \"111122223333\"\n",
+        "  account_id: \"111122223333\"\n  platform_file: ../acme.yaml\n",
+    );
+    assert_one(&text, "platform_file:", "ci.platform_file", "not a plain path");
+}
+
+#[test]
+fn a_test_command_is_one_line_of_shell() {
+    let text = bundled_with("source: { test: make test }", "source: { test: \"make ${{ secrets.X }}\" }");
+    assert_one(&text, "source:", "services[1].source.test", "GitHub Actions expression");
+    let text = bundled_with("source: { test: make test }", "source: { test: \"make\\ntest\" }");
+    assert_one(&text, "source:", "services[1].source.test", "one line");
+}
+
+#[test]
+fn an_account_id_has_twelve_digits_quoted_or_not() {
+    let text = bundled_with("account_id: \"111122223333\"", "account_id: 111122223333");
+    assert_eq!(load_str("acme.yaml", &text).expect("valid").ci.account_id.as_deref(), Some("111122223333"));
+    // Unquoted, a leading zero is lost to YAML's number reading: the help says to quote it.
+    let text = bundled_with("account_id: \"111122223333\"", "account_id: 012345678901");
+    assert_one(&text, "account_id:", "ci.account_id", "is not an AWS account id");
+    assert!(problems(&text)[0].3.contains("quoted"));
+    let text = bundled_with("account_id: \"111122223333\"", "account_id: \"1234\"");
+    assert_one(&text, "account_id:", "ci.account_id", "`1234` is not an AWS account id");
+}
+
+#[test]
+fn github_ci_with_a_private_cluster_needs_runners_inside_the_vpc() {
+    let github = bundled_with("provider: jenkins", "provider: github").replacen(
+        "  agent_roles:\n    - arn:aws:iam::111122223333:role/acme-jenkins-agent\n",
+        "",
+        1,
+    );
+    assert_one(&github, "ci:", "ci", "cannot reach the cluster");
+    let with_runner =
+        github.replacen("  fail_on: high\n", "  fail_on: high\n  runner: [self-hosted, acme-deploy]\n", 1);
+    let platform = load_str("acme.yaml", &with_runner).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(platform.ci.runner, ["self-hosted", "acme-deploy"]);
+    let bad = with_runner.replacen("acme-deploy]", "\"acme deploy\"]", 1);
+    assert_one(&bad, "runner:", "ci.runner[1]", "not a runner label");
+}
+
+#[test]
+fn the_schema_lists_the_providers_and_severities() {
+    let schema = acme_spec::json_schema().to_string();
+    for word in ["\"gitlab\"", "fail_on", "platform_file", "dockerfile"] {
+        assert_eq!(schema.contains(word), word != "\"gitlab\"", "{word}");
+    }
+    for word in ["\"jenkins\"", "\"github\"", "\"critical\"", "\"informational\""] {
+        assert!(schema.contains(word), "{word} missing from the schema");
+    }
 }

@@ -1,4 +1,5 @@
 use crate::kubernetes::{self, Manifests, Values};
+use crate::pipelines::{self, Pipelines};
 use crate::stacks;
 use crate::{Plan, Stack};
 use acme_spec::Platform;
@@ -12,6 +13,8 @@ pub struct Artifacts {
     pub plan: Plan,
     /// The Kubernetes objects, with deploy-time values as placeholders (`kubernetes::Values`).
     pub kubernetes: Manifests,
+    /// The CI/CD pipelines of `ci.provider`, rendered (`pipelines/...`).
+    pub pipelines: Pipelines,
 }
 
 /// The whole platform, as a pure function of its description.
@@ -19,7 +22,8 @@ pub fn synthesize(platform: &Platform) -> Artifacts {
     let stacks = stacks::build_all(platform);
     let plan = Plan::new(&platform.name, &platform.region, &stacks);
     let kubernetes = kubernetes::manifests(platform, &Values::placeholders());
-    Artifacts { stacks, plan, kubernetes }
+    let pipelines = pipelines::pipelines(platform);
+    Artifacts { stacks, plan, kubernetes, pipelines }
 }
 
 impl Artifacts {
@@ -46,6 +50,7 @@ impl Artifacts {
             files.insert(format!("cloudformation/{}.yaml", s.name), acme_cfn::yaml::to_string(&s.template.to_value()));
         }
         files.extend(self.kubernetes.files());
+        files.extend(self.pipelines.files.clone());
         let plan = serde_json::to_string_pretty(&self.plan).unwrap_or_else(|e| unreachable!("plan serializes: {e}"));
         files.insert("plan.json".to_owned(), plan + "\n");
         files

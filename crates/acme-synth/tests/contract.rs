@@ -158,3 +158,20 @@ fn plan_names_every_stack_with_platform_prefix() {
         assert!(files.contains_key(s["template"].as_str().expect("template path")));
     }
 }
+
+/// The CloudFormation service role CI's change sets run with holds rights for exactly the
+/// AWS services the stacks use: a resource type no entry covers would fail its first deploy.
+#[test]
+fn the_execution_role_covers_every_resource_type_ci_deploys() {
+    for (variant, platform) in common::variants() {
+        let artifacts = acme_synth::synthesize(&platform);
+        let types: std::collections::BTreeSet<&str> = artifacts
+            .stacks
+            .iter()
+            .filter(|s| s.name != acme_synth::StackName::Ci)
+            .flat_map(|s| s.template.resources.values().map(|r| r.resource_type))
+            .collect();
+        let (_, uncovered) = acme_synth::stacks::ci::exec_services(types);
+        assert!(uncovered.is_empty(), "{variant}: no execution-role rights for {uncovered:?} (ci::SERVICES_BY_TYPE)");
+    }
+}

@@ -162,3 +162,148 @@ fn kubernetes_validate_fails_on_a_broken_manifest() {
     let outcome = std::panic::catch_unwind(|| kubernetes_validate("1.34", &[&file]));
     assert!(outcome.is_err(), "a strict-mode error went unnoticed");
 }
+
+/// Every variant's pipelines under both providers, with and without approval and account id,
+/// each distinct file once (most variants share their pipelines), under `<provider>/`.
+fn write_pipelines() -> (tempfile::TempDir, Vec<PathBuf>, Vec<PathBuf>) {
+    use acme_spec::CiProvider;
+    let dir = tempfile::Builder::new().prefix("acmectl-pipelines-").tempdir().expect("temp dir");
+    let mut seen = std::collections::BTreeSet::new();
+    let (mut workflows, mut jenkinsfiles) = (vec![], vec![]);
+    for (variant, base) in common::variants() {
+        for provider in [CiProvider::Github, CiProvider::Jenkins] {
+            for (approval, account) in [(true, true), (false, false)] {
+                let mut p = base.clone();
+                p.ci.provider = provider;
+                p.ci.approval = approval;
+                if !account {
+                    p.ci.account_id = None;
+                    p.ci.runner = vec!["self-hosted".into(), "acme-deploy".into()];
+                    p.services[0].source.test = Some("npm ci && npm test -- --ci".into());
+                }
+                let folder = dir.path().join(format!("{variant}-{approval}-{provider:?}"));
+                for (path, text) in acme_synth::pipelines::pipelines(&p).files {
+                    if !seen.insert(text.clone()) && !path.ends_with("actionlint.yaml") {
+                        continue;
+                    }
+                    let file = folder.join(&path);
+                    std::fs::create_dir_all(file.parent().expect("has parent")).expect("mkdir");
+                    std::fs::write(&file, text).expect("write file");
+                    if path.ends_with("Jenkinsfile") {
+                        jenkinsfiles.push(file)
+                    } else if path.ends_with(".yml") {
+                        workflows.push(file)
+                    }
+                }
+            }
+        }
+    }
+    (dir, workflows, jenkinsfiles)
+}
+
+/// actionlint, with shellcheck over every `run:` script, and the configuration acmectl
+/// writes beside the workflows when there is one; `files` must give no finding.
+fn actionlint(files: &[PathBuf]) -> (bool, String) {
+    let config =
+        files.first().and_then(|f| f.parent()?.parent().map(|d| d.join("actionlint.yaml"))).filter(|c| c.is_file());
+    let mut command = Command::new(tool("actionlint", "actionlint"));
+    if let Some(config) = config {
+        command.arg("-config-file").arg(config);
+    }
+    let out = command
+        .arg("-shellcheck")
+        .arg(tool("shellcheck", "shellcheck"))
+        .arg("-pyflakes=")
+        .args(files)
+        .output()
+        .expect("actionlint runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success() && text.trim().is_empty(), text)
+}
+
+#[test]
+fn actionlint_and_shellcheck_find_nothing_in_the_workflows() {
+    let (_dir, workflows, _) = write_pipelines();
+    assert!(workflows.len() >= 10, "too few workflows: {}", workflows.len());
+    // One run per folder of workflows, each with its own actionlint.yaml.
+    let mut folders: std::collections::BTreeMap<&Path, Vec<PathBuf>> = std::collections::BTreeMap::new();
+    for w in &workflows {
+        folders.entry(w.parent().expect("in a folder")).or_default().push(w.clone());
+    }
+    for files in folders.values() {
+        let (clean, text) = actionlint(files);
+        assert!(clean, "actionlint findings:\n{text}");
+    }
+}
+
+#[test]
+fn actionlint_reports_a_broken_workflow_and_a_shell_mistake() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.yml");
+    std::fs::write(
+        &file,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo $UNQUOTED\n        bogus: 1\n",
+    )
+    .expect("write");
+    let (clean, text) = actionlint(&[file]);
+    assert!(!clean && text.contains("bogus"), "{text}");
+    assert!(text.contains("SC2086"), "shellcheck did not run under actionlint:\n{text}");
+}
+
+/// npm-groovy-lint (CodeNarc) with its profile for Jenkinsfiles: no error, warning or info.
+fn groovy_lint(dir: &Path) -> (serde_json::Value, String) {
+    let out = Command::new(tool("npm-groovy-lint", "npm-groovy-lint"))
+        // No CodeNarc server left running in the background.
+        .args(["--noserver", "--config", "recommended-jenkinsfile", "--loglevel", "info", "--output", "json"])
+        .arg(dir)
+        .output()
+        .expect("npm-groovy-lint runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let report = serde_json::from_str(&text).unwrap_or_else(|e| panic!("npm-groovy-lint JSON: {e}\n{text}"));
+    (report, text)
+}
+
+#[test]
+fn npm_groovy_lint_finds_nothing_in_the_jenkinsfiles() {
+    let (dir, _, jenkinsfiles) = write_pipelines();
+    assert!(jenkinsfiles.len() >= 10, "too few Jenkinsfiles: {}", jenkinsfiles.len());
+    let (report, text) = groovy_lint(dir.path());
+    let summary = &report["summary"];
+    assert_eq!(summary["totalFilesLinted"], jenkinsfiles.len(), "{summary}");
+    assert_eq!(summary["totalFoundNumber"], 0, "npm-groovy-lint findings:\n{text}");
+}
+
+#[test]
+fn npm_groovy_lint_reports_a_broken_jenkinsfile() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("Jenkinsfile"), "pipeline {\n    agent none\n    stages {\n        stage('a' {\n")
+        .expect("write");
+    let (report, text) = groovy_lint(dir.path());
+    assert!(report["summary"]["totalFoundErrorNumber"].as_u64().unwrap_or(0) > 0, "{text}");
+}
+
+#[test]
+fn shellcheck_finds_nothing_in_the_jenkins_steps() {
+    use acme_spec::CiProvider;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = vec![];
+    for (variant, mut p) in common::variants() {
+        p.ci.provider = CiProvider::Jenkins;
+        p.services[0].source.test = Some("npm ci && npm test -- --ci".into());
+        let mut scripts = acme_synth::pipelines::jenkins::platform_scripts(&p);
+        for s in acme_synth::pipelines::services(&p) {
+            scripts.extend(acme_synth::pipelines::jenkins::service_scripts(&p, &s));
+        }
+        for (i, script) in scripts.iter().enumerate() {
+            let file = dir.path().join(format!("{variant}-{i}.sh"));
+            std::fs::write(&file, format!("#!/usr/bin/env bash\n{script}")).expect("write");
+            files.push(file);
+        }
+    }
+    let out = Command::new(tool("shellcheck", "shellcheck"))
+        .args(["--shell", "bash", "--severity", "style"])
+        .args(&files)
+        .output()
+        .expect("shellcheck runs");
+    assert!(out.status.success(), "shellcheck findings:\n{}", String::from_utf8_lossy(&out.stdout));
+}

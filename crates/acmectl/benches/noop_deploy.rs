@@ -45,13 +45,23 @@ fn set_up() -> World {
     let dir = std::env::temp_dir().join(format!("acmectl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../acme.yaml"), dir.join("acme.yaml")).expect("copy");
-    acmectl(&dir, &endpoint, &["deploy", "--yes", "--stack", "keys", "--stack", "network", "--stack", "dns", "--stack", "ci"]);
+    acmectl(
+        &dir,
+        &endpoint,
+        &["deploy", "--yes", "--stack", "keys", "--stack", "network", "--stack", "dns", "--stack", "ci"],
+    );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let stand_ins = runtime.block_on(async {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&endpoint)
-            .credentials_provider(aws_credential_types::Credentials::new("AKIDMOTOBENCH", "secret", None, None, "bench"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "AKIDMOTOBENCH",
+                "secret",
+                None,
+                None,
+                "bench",
+            ))
             .load()
             .await;
         let cfn = aws_sdk_cloudformation::Client::new(&sdk);

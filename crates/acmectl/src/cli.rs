@@ -132,6 +132,11 @@ pub struct PlanArgs {
     /// pins a value, or stands in for a stack that cannot be deployed here.
     #[arg(long = "parameter", value_name = "NAME=VALUE")]
     pub parameters: Vec<String>,
+    /// The CloudFormation service role the change sets run with (RoleARN): the ci stack's
+    /// `CfnExecRoleArn`, as CI passes it. The ci stack itself is then left out (CI may not
+    /// change it), unless named with --stack ci.
+    #[arg(long = "cfn-role-arn", value_name = "ARN")]
+    pub cfn_role_arn: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]

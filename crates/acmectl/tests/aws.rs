@@ -216,9 +216,15 @@ fn the_first_deploy_creates_every_stack_and_a_second_executes_no_change_set() {
     }
     // What moto really built, read through the service APIs.
     let vpc = w.outputs("acme-network")["VpcId"].clone();
+    let default_group = w.outputs("acme-network")["DefaultSecurityGroupId"].clone();
     w.runtime.block_on(async {
         let vpcs = aws_sdk_ec2::Client::new(&w.sdk).describe_vpcs().vpc_ids(&vpc).send().await.expect("vpc");
         assert_eq!(vpcs.vpcs().len(), 1);
+        // CloudFormation cannot empty the VPC's default security group; the deploy does.
+        let groups = aws_sdk_ec2::Client::new(&w.sdk).describe_security_groups().group_ids(&default_group).send().await;
+        let groups = groups.expect("default group");
+        let group = &groups.security_groups()[0];
+        assert!(group.ip_permissions().is_empty() && group.ip_permissions_egress().is_empty(), "{group:?}");
         let db = aws_sdk_rds::Client::new(&w.sdk).describe_db_instances().send().await.expect("db");
         assert_eq!(db.db_instances().len(), 1);
         let repos = aws_sdk_ecr::Client::new(&w.sdk).describe_repositories().send().await.expect("repos");
@@ -841,4 +847,28 @@ fn kubernetes_objects_are_applied_rolled_out_and_their_targets_awaited() {
     assert!(status.stdout.contains("Rollouts:") && status.stdout.contains("api: "), "{}", status.stdout);
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     controller.join().expect("controller");
+}
+
+#[test]
+fn change_sets_run_with_the_cfn_role_and_the_ci_stack_is_left_out() {
+    let w = World::new();
+    w.run(&["deploy", "--yes", "--stack", "keys", "--stack", "ci"]).ok();
+    let proxy = Proxy::start(w.moto.port(), |_| Verdict::Pass);
+    let role = "arn:aws:iam::123456789012:role/acme-cfn-exec";
+    let run = w.run_at(&proxy.endpoint, &["plan", "--stack", "keys", "--stack", "network", "--cfn-role-arn", role]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let creates: Vec<String> =
+        proxy.seen().into_iter().filter(|(s, _)| s.action == "CreateChangeSet").map(|(s, _)| s.body).collect();
+    assert_eq!(creates.len(), 2, "keys (unchanged, but asked) and network");
+    let encoded = role.replace(':', "%3A").replace('/', "%2F");
+    for body in &creates {
+        assert!(body.contains(&format!("RoleARN={encoded}")), "every change set names the role");
+    }
+    let ci_only = w.run_at(&proxy.endpoint, &["plan", "--cfn-role-arn", role]);
+    assert!(ci_only.stderr.contains("the ci stack is left out"), "{}", ci_only.stderr);
+    assert!(!ci_only.stdout.contains("ci (acme-ci"), "{}", ci_only.stdout);
+    assert!(
+        !proxy.seen().iter().any(|(s, _)| s.action == "CreateChangeSet" && s.body.contains("StackName=acme-ci")),
+        "no change set on the ci stack"
+    );
 }

@@ -37,6 +37,20 @@ fn synth_writes_every_stack_and_the_plan() {
 }
 
 #[test]
+fn synth_writes_the_pipelines_of_the_chosen_ci() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = acmectl(&["synth", "-f", &bundled(), "-o", "build"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Jenkinsfiles in pipelines/"));
+    for job in ["platform", "web", "api", "auth", "chat"] {
+        let text = std::fs::read_to_string(dir.path().join(format!("build/pipelines/jenkins/{job}/Jenkinsfile")))
+            .unwrap_or_else(|e| panic!("{job}/Jenkinsfile: {e}"));
+        assert!(text.contains("pipeline {\n"), "{job}");
+    }
+    assert!(!dir.path().join("build/pipelines/github").exists(), "only the provider acme.yaml names");
+}
+
+#[test]
 fn synth_output_is_byte_identical_across_runs() {
     let dir = tempfile::tempdir().expect("temp dir");
     for o in ["a", "b"] {

@@ -36,8 +36,9 @@ pub const STATEFUL_TYPES: &[&str] = &[
 
 /// Every stack of the platform, in dependency order.
 pub fn build_all(p: &Platform) -> Vec<Stack> {
-    let mut stacks =
-        vec![keys::build(p), network::build(p), dns::build(p), ci::build(p), cluster::build(p), registry::build(p)];
+    // The ci stack comes third in deploy order, but is built last: the rights of the role
+    // that deploys the other stacks follow from what they hold.
+    let mut stacks = vec![keys::build(p), network::build(p), dns::build(p), cluster::build(p), registry::build(p)];
     if p.database.is_some() {
         stacks.push(data::build(p));
     }
@@ -47,5 +48,7 @@ pub fn build_all(p: &Platform) -> Vec<Stack> {
     if p.database.is_some() {
         stacks.push(backup::build(p));
     }
+    let ci = ci::build(p, &stacks);
+    stacks.insert(3, ci);
     stacks
 }

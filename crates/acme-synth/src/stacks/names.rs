@@ -14,6 +14,12 @@ pub fn ci_role(p: &Platform) -> String {
     format!("{}-ci", p.name)
 }
 
+/// Name of the CloudFormation service role CI's change sets run with (`ci` stack): what the
+/// platform's stacks may do, held by CloudFormation rather than by CI.
+pub fn cfn_exec_role(p: &Platform) -> String {
+    format!("{}-cfn-exec", p.name)
+}
+
 /// Name of the role EKS Auto Mode nodes run as; repository policies allow it to pull.
 pub fn node_role(p: &Platform) -> String {
     format!("{}-eks-node", p.name)
@@ -107,6 +113,7 @@ pub mod outputs {
     pub const PRIVATE_HOSTED_ZONE_ID: &str = "PrivateHostedZoneId";
     // ci
     pub const CI_ROLE_ARN: &str = "CiRoleArn";
+    pub const CFN_EXEC_ROLE_ARN: &str = "CfnExecRoleArn";
     // cluster
     pub const CLUSTER_NAME: &str = "ClusterName";
     pub const CLUSTER_ARN: &str = "ClusterArn";

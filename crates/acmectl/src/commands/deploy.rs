@@ -129,6 +129,14 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             }
             Err(e) => return Err(e.into()),
         };
+        // What CloudFormation cannot do: empty the VPC's default security group.
+        let network = acme_synth::stacks::names::stack(&platform.name, acme_synth::StackName::Network);
+        if let Some(group) = report.stack(&network).and_then(|d| d.outputs.get("DefaultSecurityGroupId")) {
+            let revoked = acme_aws::network::restrict_default_security_group(&sdk, group).await?;
+            if revoked > 0 && text {
+                eprintln!("revoked {revoked} rule(s) of the VPC's default security group {group}");
+            }
+        }
         match global.output {
             OutputFormat::Text => {
                 println!(

@@ -71,7 +71,13 @@ pub fn request(artifacts: &Artifacts, args: &PlanArgs) -> Result<Request, Failur
         };
         parameters.insert(name.to_owned(), value.to_owned());
     }
-    Ok(Request { only: (!only.is_empty()).then_some(only), parameters })
+    let role_arn = args.cfn_role_arn.clone().filter(|r| !r.trim().is_empty());
+    if role_arn.is_some() && only.is_empty() {
+        // CI's role may run change sets on every stack but the one that holds it.
+        only = artifacts.plan.stacks.iter().map(|s| s.name).filter(|s| *s != StackName::Ci).collect();
+        eprintln!("note: with --cfn-role-arn the ci stack is left out (CI may not change it); --stack ci includes it");
+    }
+    Ok(Request { only: (!only.is_empty()).then_some(only), parameters, role_arn })
 }
 
 /// Whether a person is at the terminal to answer a question.

@@ -50,8 +50,12 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
             println!("{summary:#}");
         }
         OutputFormat::Text => {
+            let ci = match platform.ci.provider {
+                acme_spec::CiProvider::Github => "GitHub Actions workflows",
+                acme_spec::CiProvider::Jenkins => "Jenkinsfiles",
+            };
             println!(
-                "synthesized {} ({} stacks, Kubernetes objects of {} services) into {}",
+                "synthesized {} ({} stacks, Kubernetes objects of {} services, {ci} in pipelines/) into {}",
                 platform.name,
                 artifacts.stacks.len(),
                 artifacts.kubernetes.services.len(),
