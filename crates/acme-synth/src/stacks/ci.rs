@@ -237,6 +237,9 @@ fn permissions(p: &Platform) -> PolicyDocument {
         // acmectl's preflight: does the Region offer the zones acme.yaml asks for? A read
         // without resource-level scope.
         Statement::allow(&["ec2:DescribeAvailabilityZones"], vec!["*"]).sid("Ec2ZonesForPreflight"),
+        // A service deploy waits until its new pods are healthy in their target groups. Reads
+        // without resource-level scope.
+        Statement::allow(&["elasticloadbalancing:DescribeTargetHealth"], vec!["*"]).sid("ElbTargetHealthOfDeploys"),
         // Every stack, this one included: its outputs are inputs of the registry and cluster.
         Statement::allow(&CFN_READ_ACTIONS, all_stacks.clone()).sid("CloudFormationReadPlatformStacks"),
         // A plan makes a change set for every stack, this one too, and discards it.
@@ -568,10 +571,15 @@ mod tests {
                 assert_eq!(st["Effect"], "Allow");
                 let everything = contains(&st["Resource"], &json!("*"));
                 if everything {
-                    // Actions without resource-level scope: the registry login, the zone list.
+                    // Actions without resource-level scope: the registry login, the zone list,
+                    // target health.
                     assert!(
-                        [json!(["ecr:GetAuthorizationToken"]), json!(["ec2:DescribeAvailabilityZones"])]
-                            .contains(&st["Action"]),
+                        [
+                            json!(["ecr:GetAuthorizationToken"]),
+                            json!(["ec2:DescribeAvailabilityZones"]),
+                            json!(["elasticloadbalancing:DescribeTargetHealth"])
+                        ]
+                        .contains(&st["Action"]),
                         "{st}"
                     );
                 }
