@@ -135,17 +135,9 @@ pub fn build(p: &Platform) -> Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use acme_cfn::Resource;
+    use crate::stacks::testing::{prop, resource};
+
     use acme_spec::{BackupCopy, VaultLock};
-    use serde_json::Value;
-
-    fn resource<'a>(s: &'a Stack, id: &str) -> &'a Resource {
-        s.template.resources.get(id).unwrap_or_else(|| panic!("missing resource {id}"))
-    }
-
-    fn prop<'a>(s: &'a Stack, id: &str, path: &str) -> &'a Value {
-        resource(s, id).property(path).unwrap_or_else(|| panic!("{id} has no {path}"))
-    }
 
     fn locked_and_copied() -> Platform {
         let mut p = acme_spec::fixture::acme();

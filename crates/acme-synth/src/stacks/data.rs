@@ -326,7 +326,8 @@ fn performance_insights_supported(engine: Engine, class: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use acme_cfn::Resource;
+    use crate::stacks::testing::{prop, resource};
+
     use serde_json::Value;
 
     fn build_with(f: impl FnOnce(&mut Database)) -> Stack {
@@ -342,14 +343,6 @@ mod tests {
             db.engine = Engine::Mysql;
             db.version = version.into();
         })
-    }
-
-    fn resource<'a>(s: &'a Stack, id: &str) -> &'a Resource {
-        s.template.resources.get(id).unwrap_or_else(|| panic!("missing resource {id}"))
-    }
-
-    fn prop<'a>(s: &'a Stack, id: &str, path: &str) -> &'a Value {
-        resource(s, id).property(path).unwrap_or_else(|| panic!("{id} has no {path}"))
     }
 
     fn param(name: &str) -> Value {

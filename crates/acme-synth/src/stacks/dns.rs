@@ -201,17 +201,10 @@ pub fn build(p: &Platform) -> Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stacks::testing::{prop, resource};
     use acme_cfn::{Policy, Resource};
     use acme_spec::{Route, fixture};
     use serde_json::Value;
-
-    fn resource<'a>(s: &'a Stack, id: &str) -> &'a Resource {
-        s.template.resources.get(id).unwrap_or_else(|| panic!("missing resource {id}"))
-    }
-
-    fn prop<'a>(s: &'a Stack, id: &str, path: &str) -> &'a Value {
-        resource(s, id).property(path).unwrap_or_else(|| panic!("{id} has no {path}"))
-    }
 
     fn certificates(s: &Stack) -> Vec<&Resource> {
         s.template.resources_of_type("AWS::CertificateManager::Certificate").map(|(_, r)| r).collect()
