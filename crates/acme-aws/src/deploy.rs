@@ -12,12 +12,11 @@
 
 use crate::guard::{self, Allowances};
 use crate::plan::values;
+use crate::schedule::{self, Stop};
 use crate::stack::Prepared;
 use crate::{ChangePlan, Deployed, Deployer, Error, Event, Outcome, Request, StackAction, StackPlan};
 use acme_synth::{Artifacts, StackName};
 use std::collections::BTreeMap;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 /// Every deployed stack, in plan order.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,51 +35,17 @@ impl Report {
     }
 }
 
-/// Tells a running deploy to start no further stack.
-#[derive(Clone, Debug)]
-pub struct Stop(watch::Receiver<bool>);
-
-/// The sending side of [`Stop`].
-#[derive(Debug)]
-pub struct StopHandle(watch::Sender<bool>);
-
-impl Stop {
-    pub fn new() -> (StopHandle, Stop) {
-        let (tx, rx) = watch::channel(false);
-        (StopHandle(tx), Stop(rx))
+impl schedule::Node for StackPlan {
+    type Key = StackName;
+    fn key(&self) -> StackName {
+        self.stack
     }
-
-    /// A stop that never fires.
-    pub fn never() -> Stop {
-        Stop::new().1
+    fn name(&self) -> &str {
+        &self.stack_name
     }
-
-    pub(crate) fn fired(&self) -> bool {
-        *self.0.borrow()
+    fn after(&self) -> &[StackName] {
+        &self.depends_on
     }
-
-    /// Resolves once the stop fires; never, if its handle is gone without firing.
-    pub(crate) async fn wait(&mut self) {
-        if self.0.wait_for(|s| *s).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-impl StopHandle {
-    pub fn stop(&self) {
-        let _ = self.0.send(true);
-    }
-}
-
-/// Where each stack of a run stands.
-#[derive(Clone, Debug, PartialEq)]
-enum Progress {
-    Waiting,
-    Running,
-    Done,
-    Failed,
-    Skipped,
 }
 
 impl Deployer {
@@ -104,91 +69,31 @@ impl Deployer {
         artifacts: &Artifacts,
         plan: &ChangePlan,
         allowances: &Allowances,
-        mut stop: Stop,
+        stop: Stop,
     ) -> Result<Report, Error> {
-        let mut progress: BTreeMap<StackName, Progress> =
-            plan.stacks.iter().map(|s| (s.stack, Progress::Waiting)).collect();
-        let mut outputs: BTreeMap<StackName, BTreeMap<String, String>> = BTreeMap::new();
-        let mut deployed: Vec<Deployed> = vec![];
-        let mut failures: Vec<Error> = vec![];
-        let mut skipped: Vec<String> = vec![];
-        let mut tasks = JoinSet::new();
-        loop {
-            for s in &plan.stacks {
-                if progress[&s.stack] != Progress::Waiting {
-                    continue;
-                }
-                let deps: Vec<&Progress> = s.depends_on.iter().filter_map(|d| progress.get(d)).collect();
-                if deps.iter().any(|p| matches!(p, Progress::Failed | Progress::Skipped)) {
-                    progress.insert(s.stack, Progress::Skipped);
-                    skipped.push(s.stack_name.clone());
-                    self.emit(Event::Skipped {
-                        stack_name: s.stack_name.clone(),
-                        reason: "a stack it takes outputs from failed".into(),
-                    });
-                    continue;
-                }
-                if stop.fired() || !deps.iter().all(|p| **p == Progress::Done) {
-                    continue;
-                }
-                match values(s, &outputs, &artifacts.plan) {
-                    Ok(values) => {
-                        progress.insert(s.stack, Progress::Running);
-                        let (deployer, s, allowances) = (self.clone(), s.clone(), allowances.clone());
-                        let template = artifacts.stack(s.stack).map(|st| st.template.clone()).unwrap_or_default();
-                        tasks.spawn(async move {
-                            let result = deployer.run_stack(&s, &template, values, &allowances).await;
-                            (s.stack, result)
-                        });
-                    }
-                    Err(e) => {
-                        progress.insert(s.stack, Progress::Failed);
-                        self.emit(Event::Failed { stack_name: s.stack_name.clone(), reason: e.to_string() });
-                        failures.push(e);
-                    }
-                }
-            }
-            if tasks.is_empty() {
-                break;
-            }
-            tokio::select! {
-                joined = tasks.join_next() => {
-                    let Some(joined) = joined else { continue };
-                    let (stack, result) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-                    match result {
-                        Ok(d) => {
-                            progress.insert(stack, Progress::Done);
-                            outputs.insert(stack, d.outputs.clone());
-                            deployed.push(d);
-                        }
-                        Err(e) => {
-                            progress.insert(stack, Progress::Failed);
-                            let stack_name = plan.stacks.iter().find(|s| s.stack == stack).map(|s| s.stack_name.clone());
-                            self.emit(Event::Failed { stack_name: stack_name.unwrap_or_default(), reason: e.to_string() });
-                            failures.push(e);
-                        }
-                    }
-                }
-                () = stop.wait(), if !stop.fired() => {}
-            }
-            if stop.fired() {
-                // Leave the running executions to CloudFormation: dropping the tasks stops
-                // only the waiting, and a change set not yet executed never will be.
-                let names = |want: Progress| -> Vec<String> {
-                    plan.stacks.iter().filter(|s| progress[&s.stack] == want).map(|s| s.stack_name.clone()).collect()
-                };
-                tasks.abort_all();
-                return Err(Error::Interrupted {
-                    running: names(Progress::Running),
-                    not_started: names(Progress::Waiting),
-                });
-            }
-        }
+        let ran = schedule::run(
+            &plan.stacks,
+            "a stack it takes outputs from failed",
+            stop,
+            |event| self.emit(event),
+            |s, done| {
+                let outputs =
+                    done.iter().map(|(stack, d): &(StackName, Deployed)| (*stack, d.outputs.clone())).collect();
+                let values = values(s, &outputs, &artifacts.plan)?;
+                let (deployer, s, allowances) = (self.clone(), s.clone(), allowances.clone());
+                let template = artifacts.stack(s.stack).map(|st| st.template.clone()).unwrap_or_default();
+                // Dropped when the stop fires: that stops only the waiting; CloudFormation goes
+                // on with a running execution, and a change set not yet executed never will be.
+                Ok(async move { deployer.run_stack(&s, &template, values, &allowances).await })
+            },
+        )
+        .await;
+        let mut deployed: Vec<Deployed> = ran.done.into_iter().map(|(_, d)| d).collect();
         deployed.sort_by_key(|d| plan.stacks.iter().position(|s| s.stack_name == d.stack_name));
-        if failures.is_empty() {
-            Ok(Report { stacks: deployed })
-        } else {
-            Err(Error::Failed { deployed, failures, skipped })
+        match ran.error {
+            None => Ok(Report { stacks: deployed }),
+            Some(Error::Failed { failures, skipped, .. }) => Err(Error::Failed { deployed, failures, skipped }),
+            Some(e) => Err(e),
         }
     }
 

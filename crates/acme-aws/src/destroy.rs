@@ -8,12 +8,11 @@
 //! balancer) is checked first: destroy deletes nothing while a resource would refuse, and
 //! says how to lift the protection, so it never stops halfway.
 
+use crate::schedule::{self, Stop};
 use crate::stack::Review;
-use crate::{Deployer, Error, Event, StackResource, Stop};
+use crate::{Deployer, Error, StackResource};
 use acme_synth::{Artifacts, StackName};
 use serde_json::Value;
-use std::collections::BTreeMap;
-use tokio::task::JoinSet;
 
 /// What a destroy would do.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +33,20 @@ pub struct Doomed {
     pub status: String,
     /// Stacks that read this one's outputs: deleted first.
     pub read_by: Vec<StackName>,
+}
+
+impl schedule::Node for Doomed {
+    type Key = StackName;
+    fn key(&self) -> StackName {
+        self.stack
+    }
+    fn name(&self) -> &str {
+        &self.stack_name
+    }
+    /// A stack goes once every stack reading it is gone.
+    fn after(&self) -> &[StackName] {
+        &self.read_by
+    }
 }
 
 /// What a destroy did.
@@ -107,78 +120,24 @@ impl Deployer {
     /// deletion protection on. Stops starting deletions when `stop` fires. The stacks deleted
     /// are reported also when others fail, so that what they left behind can be listed.
     pub async fn destroy(&self, teardown: &Teardown, stop: Stop) -> Destroyed {
-        let mut deleted = vec![];
-        let error = self.delete_all(teardown, stop, &mut deleted).await.err();
-        Destroyed { deleted, error }
-    }
-
-    async fn delete_all(&self, teardown: &Teardown, mut stop: Stop, deleted: &mut Vec<String>) -> Result<(), Error> {
         if !teardown.protected.is_empty() {
-            return Err(Error::Protected { protected: teardown.protected.clone() });
+            return Destroyed {
+                deleted: vec![],
+                error: Some(Error::Protected { protected: teardown.protected.clone() }),
+            };
         }
-        #[derive(PartialEq)]
-        enum State {
-            Waiting,
-            Running,
-            Gone,
-            Failed,
-        }
-        let mut state: BTreeMap<StackName, State> = teardown.stacks.iter().map(|s| (s.stack, State::Waiting)).collect();
-        let mut failures = vec![];
-        let mut skipped = vec![];
-        let mut tasks = JoinSet::new();
-        loop {
-            for s in &teardown.stacks {
-                if state[&s.stack] != State::Waiting {
-                    continue;
-                }
-                let readers: Vec<&State> = s.read_by.iter().filter_map(|r| state.get(r)).collect();
-                if readers.iter().any(|r| **r == State::Failed) {
-                    state.insert(s.stack, State::Failed);
-                    skipped.push(s.stack_name.clone());
-                    self.emit(Event::Skipped {
-                        stack_name: s.stack_name.clone(),
-                        reason: "a stack reading its outputs could not be deleted".into(),
-                    });
-                    continue;
-                }
-                if stop.fired() || !readers.iter().all(|r| **r == State::Gone) {
-                    continue;
-                }
-                state.insert(s.stack, State::Running);
-                let (deployer, name, stack_name) = (self.clone(), s.stack, s.stack_name.clone());
-                tasks.spawn(async move { (name, stack_name.clone(), deployer.delete_stack(&stack_name).await) });
-            }
-            if tasks.is_empty() {
-                break;
-            }
-            tokio::select! {
-                joined = tasks.join_next() => {
-                    let Some(joined) = joined else { continue };
-                    let (name, stack_name, result) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-                    match result {
-                        Ok(()) => {
-                            state.insert(name, State::Gone);
-                            deleted.push(stack_name);
-                        }
-                        Err(e) => {
-                            state.insert(name, State::Failed);
-                            self.emit(Event::Failed { stack_name, reason: e.to_string() });
-                            failures.push(e);
-                        }
-                    }
-                }
-                () = stop.wait(), if !stop.fired() => {}
-            }
-            if stop.fired() {
-                let names = |want: State| -> Vec<String> {
-                    teardown.stacks.iter().filter(|s| state[&s.stack] == want).map(|s| s.stack_name.clone()).collect()
-                };
-                tasks.abort_all();
-                return Err(Error::Interrupted { running: names(State::Running), not_started: names(State::Waiting) });
-            }
-        }
-        if failures.is_empty() { Ok(()) } else { Err(Error::Failed { deployed: vec![], failures, skipped }) }
+        let ran = schedule::run(
+            &teardown.stacks,
+            "a stack reading its outputs could not be deleted",
+            stop,
+            |event| self.emit(event),
+            |s, _| {
+                let (deployer, stack_name) = (self.clone(), s.stack_name.clone());
+                Ok(async move { deployer.delete_stack(&stack_name).await.map(|()| stack_name) })
+            },
+        )
+        .await;
+        Destroyed { deleted: ran.done.into_iter().map(|(_, stack_name)| stack_name).collect(), error: ran.error }
     }
 
     /// Wait for a stack that is busy, for `destroy` and `status`.

@@ -27,16 +27,18 @@ pub mod images;
 pub mod network;
 mod plan;
 pub mod preflight;
+mod schedule;
 mod stack;
 pub mod status;
 mod template;
 
 pub use changes::{Cause, Change, IMMUTABLE, Judge, judge_replacements};
-pub use deploy::{Report, Stop, StopHandle};
+pub use deploy::Report;
 pub use destroy::{Destroyed, Doomed, Kept, Protection, Teardown};
 pub use error::Error;
 pub use guard::{Allowances, Danger};
 pub use plan::{ChangePlan, Request, StackAction, StackPlan};
+pub use schedule::{Stop, StopHandle};
 pub use stack::{
     Backoff, ChangeSet, ChangeSetKind, Deployed, Deployer, Event, Outcome, Prepared, StackResource, StackState,
 };
