@@ -715,11 +715,16 @@ fn interrupting_a_deploy_starts_no_further_stack_and_the_next_deploy_carries_on(
     }
 }
 
-/// Push an image for `service` tagged `tag` to its repository in moto; its digest.
+/// Push an image for `service` tagged `tag` to its repository in moto; its digest, which
+/// differs for every service and tag (moto computes it from the layers' digests only).
 fn push(w: &World, service: &str, tag: &str) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    (service, tag).hash(&mut hasher);
+    let layer = format!("sha256:{:064x}", hasher.finish());
     w.runtime.block_on(async {
         let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:{service}{tag}"}},"layers":[]}}"#
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:{service}{tag}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":1,"digest":"{layer}"}}]}}"#
         );
         let out = aws_sdk_ecr::Client::new(&w.sdk)
             .put_image()
@@ -731,6 +736,12 @@ fn push(w: &World, service: &str, tag: &str) -> String {
             .expect("put image");
         out.image().and_then(|i| i.image_id()).and_then(|i| i.image_digest()).expect("digest").to_owned()
     })
+}
+
+/// The image of `service`'s Deployment on the fake API server.
+fn running_image(server: &acme_kube::testing::FakeApiServer, service: &str) -> String {
+    let deployment = server.get("apps/v1", "Deployment", Some(service), service).expect("Deployment applied");
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned()
 }
 
 #[test]
@@ -793,14 +804,14 @@ fn kubernetes_objects_are_applied_rolled_out_and_their_targets_awaited() {
     run.ok();
     assert!(run.stdout.contains("No changes: no change set was executed."), "{}", run.stdout);
     assert!(run.stderr.contains("Kubernetes: applied, rolled out, targets healthy"), "{}", run.stderr);
-    let api = server.get("apps/v1", "Deployment", Some("api"), "api").expect("api Deployment applied");
-    let image = api["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned();
+    let image = running_image(&server, "api");
     assert!(image.ends_with(&format!("acme/api@{}", digests["api"])), "pinned by digest: {image}");
     let applied_by_acmectl = server.requests().iter().any(|r| r.uri.contains("fieldManager=acmectl"));
     assert!(applied_by_acmectl, "server-side apply under the field manager acmectl");
 
     // CI's deploy of one service: a new tag, only that service's objects, no stack touched.
     let new = push(&w, "api", "1.0.1");
+    assert_ne!(new, digests["api"], "a new image, not the same one tagged again");
     let before = w.change_sets();
     // (moto cannot give the database's secret ARN: the stand-in goes along, as for the stacks.)
     let secret = stand_ins.iter().find(|p| p.starts_with("DatabaseSecretArn=")).expect("stand-in").clone();
@@ -819,12 +830,34 @@ fn kubernetes_objects_are_applied_rolled_out_and_their_targets_awaited() {
     ci.ok();
     assert_eq!(w.change_sets(), before);
     assert!(!ci.stdout.contains("Plan:"), "no stack planned: {}", ci.stdout);
-    let api = server.get("apps/v1", "Deployment", Some("api"), "api").expect("api");
-    let image = api["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned();
+    let image = running_image(&server, "api");
     assert!(image.ends_with(&new), "the new digest: {image}");
-    let web = server.get("apps/v1", "Deployment", Some("web"), "web").expect("web");
-    let image = web["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_owned();
+    let image = running_image(&server, "web");
     assert!(image.ends_with(&digests["web"]), "web keeps its image: {image}");
+
+    assert!(ci.stderr.contains("modify   Deployment api/api: spec.template.spec.containers"), "{}", ci.stderr);
+    assert!(!ci.stderr.contains("delete "), "other services' objects are not orphans: {}", ci.stderr);
+
+    // An object the cluster refuses fails the dry run, before anything is applied: the
+    // Deployment, applied before the autoscaler, keeps its image.
+    let newer = push(&w, "api", "1.0.2");
+    server.forbid("patch", "HorizontalPodAutoscaler");
+    let refused = w.run(&[
+        "deploy",
+        "--yes",
+        "--service",
+        "api",
+        "--image",
+        "api=1.0.2",
+        "--kubeconfig",
+        &kubeconfig,
+        "--parameter",
+        &secret,
+    ]);
+    assert_eq!(refused.code, Some(4), "{}", refused.stderr);
+    assert!(refused.stderr.contains("HorizontalPodAutoscaler api/api"), "{}", refused.stderr);
+    let image = running_image(&server, "api");
+    assert!(image.ends_with(&new) && !image.ends_with(&newer), "unchanged: {image}");
 
     // A tag the repository lacks is bad input, caught before anything is applied.
     let missing = w.run(&[

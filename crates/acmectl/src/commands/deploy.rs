@@ -230,7 +230,18 @@ async fn kubernetes(
         );
     }
     eprintln!("Kubernetes: {} objects for {}", selection.objects.len(), cluster.description());
-    let prune = if only.is_some() { acme_kube::Prune::Keep } else { acme_kube::Prune::Delete };
+    // The server checks every object (schema, admission, RBAC) in a dry run before any is
+    // applied, so an object it refuses leaves the cluster as it was, not half-updated.
+    let mut dry_run = cluster.plan(&platform.name, &selection.objects).await.map_err(kubernetes::kube)?;
+    let prune = if only.is_some() {
+        // One service's objects are not the whole platform: the others are not orphans.
+        dry_run.changes.retain(|c| c.action != acme_kube::Action::Delete);
+        dry_run.prune_unchecked.clear();
+        acme_kube::Prune::Keep
+    } else {
+        acme_kube::Prune::Delete
+    };
+    eprint!("{}", render::kube_plan_text(&dry_run));
     let mut shown = |c: &acme_kube::Change| match &c.action {
         acme_kube::Action::Unchanged => {}
         acme_kube::Action::Update { fields } => {
@@ -240,10 +251,8 @@ async fn kubernetes(
         acme_kube::Action::Create => eprintln!("  created {}", c.object),
         acme_kube::Action::Delete => eprintln!("  deleted {} (no longer in acme.yaml)", c.object),
     };
-    let applied =
+    if dry_run.has_changes() {
         cluster.apply(&platform.name, &selection.objects, prune, &mut shown).await.map_err(kubernetes::kube)?;
-    for kept in &applied.orphans_kept {
-        eprintln!("  kept {kept}: acmectl owns it and no longer synthesizes it; a full deploy deletes it");
     }
     let mut progress = |state: &acme_kube::RolloutState| eprintln!("  rollout {state}");
     cluster
