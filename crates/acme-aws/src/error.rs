@@ -23,7 +23,8 @@ pub enum Error {
     #[error(
         "{stack_name}: the template is {yaml_bytes} bytes as YAML and {json_bytes} bytes as compact JSON, \
          over CloudFormation's limit of {limit} bytes for a template sent inline\n\
-         help: split the stack; sending large templates through S3 (TemplateURL) is not implemented yet"
+         help: acmectl sends templates inline only; sending them through S3 (TemplateURL) is not implemented \
+         yet. The registry and observability stacks grow with each service: about 24 services fit"
     )]
     TemplateTooLarge { stack_name: String, yaml_bytes: usize, json_bytes: usize, limit: usize },
 

@@ -5,26 +5,15 @@ use acme_cfn::Template;
 
 /// CloudFormation's limit for a template passed inline (`TemplateBody`), in bytes. Larger
 /// templates (up to 1 MB) must be uploaded to S3 and passed by `TemplateURL`.
-pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+pub const TEMPLATE_BODY_LIMIT: usize = acme_cfn::quotas::INLINE_TEMPLATE_BYTES;
 
-/// The body to send for `template`: the same YAML that `acmectl synth` writes, or, when that
-/// is over [`TEMPLATE_BODY_LIMIT`], the same template as compact JSON (no indentation, so
-/// often a third smaller). The choice depends on the template alone, so a redeploy sends the
-/// same text and CloudFormation sees no change.
+/// The body to send for `template` ([`Template::inline_body`]), or the error that names the
+/// stack it is too large for.
 pub fn template_body(stack_name: &str, template: &Template) -> Result<String, Error> {
-    let value = template.to_value();
-    let yaml = acme_cfn::yaml::to_string(&value);
-    if yaml.len() <= TEMPLATE_BODY_LIMIT {
-        return Ok(yaml);
-    }
-    let json = value.to_string();
-    if json.len() <= TEMPLATE_BODY_LIMIT {
-        return Ok(json);
-    }
-    Err(Error::TemplateTooLarge {
+    template.inline_body().map_err(|too_large| Error::TemplateTooLarge {
         stack_name: stack_name.to_owned(),
-        yaml_bytes: yaml.len(),
-        json_bytes: json.len(),
+        yaml_bytes: too_large.yaml_bytes,
+        json_bytes: too_large.json_bytes,
         limit: TEMPLATE_BODY_LIMIT,
     })
 }

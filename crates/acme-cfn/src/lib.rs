@@ -11,4 +11,6 @@ mod template;
 pub mod yaml;
 
 pub use expr::{Expr, ExprList};
-pub use template::{Output, Parameter, ParameterType, Policy, Resource, ResourceProperties, Template, pascal};
+pub use template::{
+    Output, Parameter, ParameterType, Policy, Resource, ResourceProperties, Template, TooLargeInline, pascal, quotas,
+};

@@ -211,6 +211,15 @@ pub mod quotas {
     pub const OUTPUTS: usize = 200;
     /// Largest template body CloudFormation reads from S3.
     pub const TEMPLATE_BYTES: usize = 1_000_000;
+    /// Largest template body CloudFormation takes inline (`TemplateBody`).
+    pub const INLINE_TEMPLATE_BYTES: usize = 51_200;
+}
+
+/// A template too large to send inline, as YAML and as compact JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLargeInline {
+    pub yaml_bytes: usize,
+    pub json_bytes: usize,
 }
 
 impl Template {
@@ -227,6 +236,23 @@ impl Template {
         .filter(|(_, count, quota)| count > quota)
         .map(|(what, count, quota)| format!("{count} {what}, over the quota of {quota}"))
         .collect()
+    }
+
+    /// The body to send inline: the YAML that `synth` writes, or, when that is over
+    /// [`quotas::INLINE_TEMPLATE_BYTES`], the same template as compact JSON (no indentation,
+    /// about a quarter smaller). The choice depends on the template alone, so a redeploy sends
+    /// the same text and CloudFormation sees no change.
+    pub fn inline_body(&self) -> Result<String, TooLargeInline> {
+        let value = self.to_value();
+        let yaml = crate::yaml::to_string(&value);
+        if yaml.len() <= quotas::INLINE_TEMPLATE_BYTES {
+            return Ok(yaml);
+        }
+        let json = value.to_string();
+        if json.len() <= quotas::INLINE_TEMPLATE_BYTES {
+            return Ok(json);
+        }
+        Err(TooLargeInline { yaml_bytes: yaml.len(), json_bytes: json.len() })
     }
 }
 

@@ -43,6 +43,24 @@ impl Artifacts {
             .collect()
     }
 
+    /// The stacks whose template is too large to send inline, the only way `acmectl deploy`
+    /// sends templates: as `<stack> stack: <bytes>`. They are valid CloudFormation (up to
+    /// 1 MB through S3), so synthesis writes them and says so.
+    pub fn too_large_to_send_inline(&self) -> Vec<String> {
+        self.stacks
+            .iter()
+            .filter_map(|s| s.template.inline_body().err().map(|too_large| (s.name, too_large)))
+            .map(|(name, too_large)| {
+                format!(
+                    "{name} stack: {} bytes as YAML, {} as compact JSON (the limit is {})",
+                    too_large.yaml_bytes,
+                    too_large.json_bytes,
+                    acme_cfn::quotas::INLINE_TEMPLATE_BYTES
+                )
+            })
+            .collect()
+    }
+
     /// Output files by path relative to the output folder, rendered.
     pub fn files(&self) -> BTreeMap<String, String> {
         let mut files = BTreeMap::new();

@@ -20,6 +20,7 @@ fn synth_writes_every_stack_and_the_plan() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = acmectl(&["synth", "-f", &bundled(), "-o", "build"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "every template goes inline");
     let build = dir.path().join("build");
     for stack in
         ["keys", "network", "dns", "ci", "cluster", "registry", "data", "edge", "services", "observability", "backup"]
@@ -131,6 +132,7 @@ fn json_output_lists_the_files() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["files"].as_array().expect("files").iter().any(|f| f == "plan.json"));
+    assert_eq!(v["too_large_to_deploy_inline"], serde_json::json!([]));
 }
 
 #[test]
@@ -166,7 +168,12 @@ fn services_with_buckets(n: usize) -> String {
 fn a_platform_over_cloudformation_quotas_is_refused_before_writing() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("fits.yaml"), services_with_buckets(100)).expect("write");
-    assert_eq!(acmectl(&["synth", "-f", "fits.yaml", "-o", "fits"], dir.path()).status.code(), Some(0));
+    let fits = acmectl(&["synth", "-f", "fits.yaml", "-o", "fits"], dir.path());
+    assert_eq!(fits.status.code(), Some(0));
+    // Within the quotas, but too large for the inline templates deploy sends: written, and said.
+    let warning = String::from_utf8_lossy(&fits.stderr);
+    assert!(warning.contains("warning: `acmectl deploy` will refuse this platform"), "{warning}");
+    assert!(warning.contains("\n  registry stack: ") && warning.contains("(the limit is 51200)"), "{warning}");
     std::fs::write(dir.path().join("over.yaml"), services_with_buckets(101)).expect("write");
     let out = acmectl(&["synth", "-f", "over.yaml", "-o", "over"], dir.path());
     assert_eq!(out.status.code(), Some(2));

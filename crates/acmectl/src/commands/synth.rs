@@ -31,6 +31,14 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
             return Ok(Code::Findings);
         }
     }
+    let too_large = artifacts.too_large_to_send_inline();
+    if !too_large.is_empty() && global.output == OutputFormat::Text {
+        eprintln!(
+            "warning: `acmectl deploy` will refuse this platform: it sends templates inline only (sending them \
+             through S3 is not implemented yet), and these are over CloudFormation's limit for that:\n  {}",
+            too_large.join("\n  ")
+        );
+    }
     let mut files = artifacts.files();
     // The pictures too, so an output folder never holds pictures of another acme.yaml.
     files.extend(acme_diagram::files(platform));
@@ -46,6 +54,7 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
                 "waves": artifacts.plan.waves,
                 "accepted": report.accepted.iter().map(|a| json!({ "rule": a.finding.rule, "location": a.finding.location.to_string(), "reason": a.reason })).collect::<Vec<_>>(),
                 "unused_accepts": report.unused_accepts,
+                "too_large_to_deploy_inline": too_large,
             });
             println!("{summary:#}");
         }
