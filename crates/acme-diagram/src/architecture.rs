@@ -267,19 +267,12 @@ pub fn sketch(p: &Platform) -> Sketch {
     }
     for (i, svc) in p.services.iter().enumerate() {
         if !svc.routes.is_empty() {
-            let kind = if svc.websocket { EdgeKind::WebSocket } else { EdgeKind::Request };
-            s.edge(alb, services[i], kind).data.push(("field", format!("services[{i}].routes")));
+            s.edge(alb, services[i], request_kind(svc)).data.push(("field", format!("services[{i}].routes")));
         }
     }
     // Between services, and to what they use.
     for (i, svc) in p.services.iter().enumerate() {
-        for (j, callee) in svc.talks_to.iter().enumerate() {
-            if let Some(to) = p.services.iter().position(|c| &c.name == callee) {
-                s.edge(services[i], services[to], EdgeKind::Call)
-                    .data
-                    .push(("field", format!("services[{i}].talks_to[{j}]")));
-            }
-        }
+        calls(&mut s, p, &services, i);
         for (j, u) in svc.uses.iter().enumerate() {
             let field = format!("services[{i}].uses[{j}]");
             match u {
@@ -326,6 +319,20 @@ pub(crate) fn service_lines(svc: &acme_spec::Service) -> Vec<Line> {
     lines
 }
 
+/// The arrow that brings a service its requests: a WebSocket service's stays open.
+pub(crate) fn request_kind(svc: &acme_spec::Service) -> EdgeKind {
+    if svc.websocket { EdgeKind::WebSocket } else { EdgeKind::Request }
+}
+
+/// The `talks_to` arrows of service `i`, between the boxes `nodes` (one per service, in order).
+pub(crate) fn calls(s: &mut Sketch, p: &Platform, nodes: &[usize], i: usize) {
+    for (j, callee) in p.services[i].talks_to.iter().enumerate() {
+        if let Some(to) = p.services.iter().position(|c| &c.name == callee) {
+            s.edge(nodes[i], nodes[to], EdgeKind::Call).data.push(("field", format!("services[{i}].talks_to[{j}]")));
+        }
+    }
+}
+
 pub(crate) fn waf_lines() -> Vec<Line> {
     card("AWS WAF", "AWS managed rule groups", format!("rate limit {} / 5 min per IP", edge::WAF_RATE_LIMIT_PER_5_MIN))
 }
@@ -345,6 +352,6 @@ fn caption(s: &mut Sketch, p: &Platform, tier: Tier, note: &str, layer: usize, b
     s.node(&format!("{}-subnets", tier.slug()), name, NodeKind::Caption, lines, Cell::at(layer, 0), Some(band));
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }

@@ -6,7 +6,7 @@
 //! services. Calls between services (`talks_to`) run on the right. The rules are the edge
 //! stack's own (`edge::listener_routes`), so the picture shows what the load balancer does.
 
-use crate::architecture::{TEXT_WIDTH, service_lines, waf_lines};
+use crate::architecture::{TEXT_WIDTH, calls, plural, request_kind, service_lines, waf_lines};
 use crate::sketch::{Cell, EdgeKind, Flow, Line, NodeKind, Sketch, card, wrapped};
 use crate::text::Style;
 use acme_spec::Platform;
@@ -43,7 +43,7 @@ pub fn sketch(p: &Platform) -> Sketch {
     );
     layer += 1;
     let hosts = p.hosts();
-    let noun = if hosts.len() == 1 { "host" } else { "hosts" };
+    let noun = plural(hosts.len(), "host", "hosts");
     let r53 =
         card("Amazon Route 53", format!("{} {noun} in {}", hosts.len(), p.domain), "alias records → load balancer");
     let route53 = s.node("route53", "Amazon Route 53", NodeKind::Networking, r53, Cell::at(layer, middle), None);
@@ -79,7 +79,7 @@ pub fn sketch(p: &Platform) -> Sketch {
     let mut service_nodes = vec![0; p.services.len()];
     for (i, own) in &columns {
         let svc = &p.services[*i];
-        let kind = if svc.websocket { EdgeKind::WebSocket } else { EdgeKind::Request };
+        let kind = request_kind(svc);
         let span = own.len().max(1);
         let lines = service_lines(svc);
         let node = s.node(
@@ -119,14 +119,8 @@ pub fn sketch(p: &Platform) -> Sketch {
         }
         column += span;
     }
-    for (i, svc) in p.services.iter().enumerate() {
-        for (j, callee) in svc.talks_to.iter().enumerate() {
-            if let Some(to) = p.services.iter().position(|c| &c.name == callee) {
-                s.edge(service_nodes[i], service_nodes[to], EdgeKind::Call)
-                    .data
-                    .push(("field", format!("services[{i}].talks_to[{j}]")));
-            }
-        }
+    for i in 0..p.services.len() {
+        calls(&mut s, p, &service_nodes, i);
     }
     s
 }
