@@ -146,7 +146,7 @@ impl Route {
 pub enum Sample {
     Edge { kind: EdgeKind, from: Point, to: Point },
     Node { kind: NodeKind, rect: Rect },
-    Badge { rect: Rect },
+    Badge { label: PlacedText },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -837,9 +837,15 @@ fn legend(sketch: &Sketch, top: f64, max_width: f64) -> Legend {
         let sample = match item {
             Item::Edge(kind) => Sample::Edge { kind, from: Point { x, y: mid }, to: Point { x: x + SAMPLE, y: mid } },
             Item::Node(kind) => Sample::Node { kind, rect: Rect { x, y: mid - 7.0, w: 26.0, h: 14.0 } },
-            Item::Badge(_) => {
+            Item::Badge(text) => {
                 let h = Style::Badge.line_height() - 4.0;
-                Sample::Badge { rect: Rect { x, y: mid - h / 2.0, w: sample_width, h } }
+                let rect = Rect { x, y: mid - h / 2.0, w: sample_width, h };
+                // Centred on the pill: a legend row has no line box to take the ascent from.
+                let baseline = rect.y + rect.h / 2.0 + Style::Badge.size() * 0.35;
+                let x = rect.x + rect.w / 2.0;
+                Sample::Badge {
+                    label: PlacedText { text, style: Style::Badge, anchor: Anchor::Middle, x, baseline, rect },
+                }
             }
         };
         let text_top = mid - Style::Note.line_height() / 2.0;

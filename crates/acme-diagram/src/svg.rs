@@ -183,17 +183,7 @@ fn legend(out: &mut String, layout: &Layout) {
                     num(rect.h)
                 );
             }
-            Sample::Badge { rect } => {
-                let label = PlacedText {
-                    text: "WebSocket".into(),
-                    style: Style::Badge,
-                    anchor: Anchor::Middle,
-                    x: rect.x + rect.w / 2.0,
-                    baseline: rect.y + rect.h / 2.0 + Style::Badge.size() * 0.35,
-                    rect: *rect,
-                };
-                badge(out, &label, rect);
-            }
+            Sample::Badge { label } => badge(out, label, &label.rect),
         }
         text(out, &entry.text, "#16191F");
     }
