@@ -495,7 +495,7 @@ pub fn layout(sketch: &Sketch) -> Layout {
     for (g, range) in ranges.iter().enumerate() {
         let Some((l0, l1, c0, c1)) = *range else { continue };
         let depth = sketch.depth(g);
-        let label = sketch.groups[g].label.as_deref().map_or(0.0, |l| {
+        let label = sketch.groups[g].label().map_or(0.0, |l| {
             let (along, _) = axes.extents(text::width(l, Style::Group), Style::Group.line_height());
             along + LABEL_GAP
         });
@@ -562,7 +562,7 @@ pub fn layout(sketch: &Sketch) -> Layout {
         }
     }
     for (g, range) in ranges.iter().enumerate() {
-        if let (Some((_, _, c0, _)), Some(label)) = (range, &sketch.groups[g].label) {
+        if let (Some((_, _, c0, _)), Some(label)) = (range, sketch.groups[g].label()) {
             let (_, across) = axes.extents(text::width(label, Style::Group), Style::Group.line_height());
             minor.cell[*c0] = minor.cell[*c0].max(across + LABEL_GAP);
         }
@@ -615,7 +615,7 @@ pub fn layout(sketch: &Sketch) -> Layout {
             let left = minor.opening_border(c0, depth);
             let rect =
                 axes.rect((top, major.closing_border(l1 + 1, depth)), (left, minor.closing_border(c1 + 1, depth)));
-            let label = sketch.groups[g].label.as_deref().map(|l| {
+            let label = sketch.groups[g].label().map(|l| {
                 let corner = axes.point(top, left);
                 PlacedText::at(l, Style::Group, Anchor::Start, corner.x + 8.0, corner.y + LABEL_GAP / 2.0)
             });

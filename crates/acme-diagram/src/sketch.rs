@@ -239,10 +239,10 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     pub id: String,
-    /// The group's name: the Mermaid subgraph's title, and the SVG label if `label` is set.
+    /// The group's name: the Mermaid subgraph's title, and the SVG label if `labelled`.
     pub name: String,
-    /// Drawn inside the top-left corner; `None` when a caption node names the group.
-    pub label: Option<String>,
+    /// False when a caption node names the group, so the SVG draws no label of its own.
+    pub labelled: bool,
     pub parent: Option<usize>,
     /// Border and fill colours, and whether the border is dashed.
     pub stroke: &'static str,
@@ -250,6 +250,13 @@ pub struct Group {
     pub dashed: bool,
     /// Cells the group covers besides its nodes', so sibling bands can share one width.
     pub covers: Vec<Cell>,
+}
+
+impl Group {
+    /// The text drawn inside the SVG box's top-left corner.
+    pub fn label(&self) -> Option<&str> {
+        self.labelled.then_some(self.name.as_str())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -304,11 +311,10 @@ impl Sketch {
         colors: (&'static str, &'static str),
         dashed: bool,
     ) -> usize {
-        let label = labelled.then(|| name.to_owned());
         self.groups.push(Group {
             id: id.to_owned(),
             name: name.to_owned(),
-            label,
+            labelled,
             parent,
             stroke: colors.0,
             fill: colors.1,
