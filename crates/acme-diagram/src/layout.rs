@@ -492,13 +492,17 @@ pub fn layout(sketch: &Sketch) -> Layout {
     let ranges = group_ranges(sketch);
     let mut major = Axis::new(layers);
     let mut minor = Axis::new(columns);
+    // Measured once: a label needs room along the flow (in the channel before the group) and
+    // across it (over the group's first column).
+    let labels: Vec<Option<(f64, f64)>> = sketch
+        .groups
+        .iter()
+        .map(|g| g.label().map(|l| axes.extents(text::width(l, Style::Group), Style::Group.line_height())))
+        .collect();
     for (g, range) in ranges.iter().enumerate() {
         let Some((l0, l1, c0, c1)) = *range else { continue };
         let depth = sketch.depth(g);
-        let label = sketch.groups[g].label().map_or(0.0, |l| {
-            let (along, _) = axes.extents(text::width(l, Style::Group), Style::Group.line_height());
-            along + LABEL_GAP
-        });
+        let label = labels[g].map_or(0.0, |(along, _)| along + LABEL_GAP);
         major.channels[l0].opening.push((depth, label));
         major.channels[l1 + 1].closing.push(depth);
         minor.channels[c0].opening.push((depth, 0.0));
@@ -561,9 +565,8 @@ pub fn layout(sketch: &Sketch) -> Layout {
             minor.cell[n.cell.column] = minor.cell[n.cell.column].max(across);
         }
     }
-    for (g, range) in ranges.iter().enumerate() {
-        if let (Some((_, _, c0, _)), Some(label)) = (range, sketch.groups[g].label()) {
-            let (_, across) = axes.extents(text::width(label, Style::Group), Style::Group.line_height());
+    for (range, label) in ranges.iter().zip(&labels) {
+        if let (Some((_, _, c0, _)), Some((_, across))) = (range, label) {
             minor.cell[*c0] = minor.cell[*c0].max(across + LABEL_GAP);
         }
     }
