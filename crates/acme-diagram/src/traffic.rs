@@ -24,12 +24,9 @@ pub fn sketch(p: &Platform) -> Sketch {
 
     // One column per listener rule, grouped by service; a service without rules gets one.
     let rules = edge::listener_routes(p);
-    let mut columns: Vec<(usize, Vec<usize>)> = vec![];
-    for (i, svc) in p.services.iter().enumerate() {
-        let own: Vec<usize> = (0..rules.len()).filter(|&r| rules[r].service.name == svc.name).collect();
-        columns.push((i, own));
-    }
-    let width: usize = columns.iter().map(|(_, r)| r.len().max(1)).sum::<usize>().max(1);
+    let columns: Vec<Vec<&edge::ListenerRoute>> =
+        p.services.iter().map(|svc| rules.iter().filter(|r| r.service.name == svc.name).collect()).collect();
+    let width: usize = columns.iter().map(|own| own.len().max(1)).sum::<usize>().max(1);
     let middle = (width - 1) / 2;
 
     let mut layer = 0;
@@ -76,9 +73,8 @@ pub fn sketch(p: &Platform) -> Sketch {
     let service_layer = layer + 2;
 
     let mut column = 0;
-    let mut service_nodes = vec![0; p.services.len()];
-    for (i, own) in &columns {
-        let svc = &p.services[*i];
+    let mut service_nodes = vec![];
+    for (i, (svc, own)) in p.services.iter().zip(&columns).enumerate() {
         let kind = request_kind(svc);
         let span = own.len().max(1);
         let lines = service_lines(svc);
@@ -91,9 +87,8 @@ pub fn sketch(p: &Platform) -> Sketch {
             None,
         );
         s.nodes[node].data.push(("service", svc.name.clone()));
-        service_nodes[*i] = node;
-        for (k, &r) in own.iter().enumerate() {
-            let rule = &rules[r];
+        service_nodes.push(node);
+        for (k, rule) in own.iter().enumerate() {
             let j = svc.routes.iter().position(|route| route == rule.route).unwrap_or(0);
             let path = match rule.path_patterns() {
                 Some(patterns) => format!("path {}", patterns.join(" ")),
