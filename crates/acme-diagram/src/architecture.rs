@@ -13,7 +13,7 @@
 
 use crate::sketch::{Cell, EdgeKind, Line, NodeKind, Sketch, card, wrapped};
 use crate::text::Style;
-use acme_spec::{Engine, Platform, Tier, Use, ZoneSource};
+use acme_spec::{Engine, Platform, Tier, Use, ZoneSource, ZoneSubnets};
 use acme_synth::stacks::{edge, keys};
 
 /// Widest a line of node text gets before it wraps.
@@ -127,7 +127,7 @@ pub fn sketch(p: &Platform) -> Sketch {
     s.node("kms", "AWS KMS", NodeKind::Security, kms, next_top(), Some(cloud));
 
     // Public subnets: the load balancer.
-    caption(&mut s, p, Tier::Public, "NAT gateway in each zone", public, public_band);
+    caption(&mut s, &subnets, Tier::Public, "NAT gateway in each zone", public, public_band);
     let rules = edge::listener_routes(p).len();
     let targets = edge::targets(p).len();
     let alb_lines = card(
@@ -156,7 +156,7 @@ pub fn sketch(p: &Platform) -> Sketch {
     let ecr = s.node("ecr", "Amazon ECR", NodeKind::Containers, ecr, Cell::at(public, side), Some(cloud));
 
     // Private subnets: the cluster, its info box top right, the services around it.
-    caption(&mut s, p, Tier::Private, "nodes and pods", first_service, private_band);
+    caption(&mut s, &subnets, Tier::Private, "nodes and pods", first_service, private_band);
     let endpoint = if p.cluster.public_access_cidrs.is_empty() {
         "private API endpoint".to_owned()
     } else {
@@ -214,7 +214,7 @@ pub fn sketch(p: &Platform) -> Sketch {
 
     // Database subnets: primary and standby, AWS Backup beside them.
     let database_note = if p.database.is_some() { "no route out of the VPC" } else { "no database in acme.yaml" };
-    caption(&mut s, p, Tier::Database, database_note, database_layer, database_band);
+    caption(&mut s, &subnets, Tier::Database, database_note, database_layer, database_band);
     let mut data_edges = vec![];
     let rds = p.database.as_ref().map(|db| {
         let engine = match db.engine {
@@ -337,19 +337,16 @@ pub(crate) fn waf_lines() -> Vec<Line> {
     card("AWS WAF", "AWS managed rule groups", format!("rate limit {} / 5 min per IP", edge::WAF_RATE_LIMIT_PER_5_MIN))
 }
 
-/// A subnet tier's caption in the band's first column: its name, then each zone's CIDR.
-fn caption(s: &mut Sketch, p: &Platform, tier: Tier, note: &str, layer: usize, band: usize) {
-    let name = match tier {
-        Tier::Public => "Public subnets",
-        Tier::Private => "Private subnets",
-        Tier::Database => "Database subnets",
-    };
-    let mut lines = vec![Line::new(Style::Title, name)];
-    for zone in p.network.subnets() {
+/// A subnet tier's caption in the band's first column, named as the band (which draws no
+/// label of its own), then each zone's CIDR.
+fn caption(s: &mut Sketch, subnets: &[ZoneSubnets], tier: Tier, note: &str, layer: usize, band: usize) {
+    let (id, name) = (s.groups[band].id.clone(), s.groups[band].name.clone());
+    let mut lines = vec![Line::new(Style::Title, &name)];
+    for zone in subnets {
         lines.push(Line::new(Style::Body, format!("zone {} · {}", zone.zone + 1, zone.cidr(tier))));
     }
     lines.push(Line::new(Style::Note, note));
-    s.node(&format!("{}-subnets", tier.slug()), name, NodeKind::Caption, lines, Cell::at(layer, 0), Some(band));
+    s.node(&id, &name, NodeKind::Caption, lines, Cell::at(layer, 0), Some(band));
 }
 
 pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
