@@ -12,12 +12,14 @@ fn main() {
             std::process::exit(2);
         }
     };
-    for d in acme_diagram::diagrams(&platform) {
+    // Laid out once: the layout is most of the work.
+    let diagrams = acme_diagram::diagrams(&platform);
+    for d in &diagrams {
         for problem in d.layout.problems() {
             eprintln!("{}: {problem}", d.name);
         }
     }
-    for (path, text) in acme_diagram::files(&platform) {
+    for (path, text) in diagrams.iter().flat_map(acme_diagram::Diagram::files) {
         let path = out.join(path);
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("create folder");
         std::fs::write(&path, text).expect("write");

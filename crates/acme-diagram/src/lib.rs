@@ -43,6 +43,12 @@ impl Diagram {
     pub fn mermaid(&self) -> String {
         mermaid::render(&self.sketch)
     }
+
+    /// The picture's files by path relative to the output folder: `diagrams/<name>.mmd` and
+    /// `diagrams/<name>.svg`.
+    pub fn files(&self) -> [(String, String); 2] {
+        [(format!("{DIR}/{}.mmd", self.name), self.mermaid()), (format!("{DIR}/{}.svg", self.name), self.svg())]
+    }
 }
 
 /// Both pictures of the platform: the architecture, then the traffic flow.
@@ -53,13 +59,7 @@ pub fn diagrams(platform: &Platform) -> Vec<Diagram> {
     ]
 }
 
-/// The rendered files by path relative to the output folder: `diagrams/<name>.svg` and
-/// `diagrams/<name>.mmd` for each picture.
+/// The rendered files of both pictures by path relative to the output folder.
 pub fn files(platform: &Platform) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
-    for d in diagrams(platform) {
-        files.insert(format!("{DIR}/{}.svg", d.name), d.svg());
-        files.insert(format!("{DIR}/{}.mmd", d.name), d.mermaid());
-    }
-    files
+    diagrams(platform).iter().flat_map(Diagram::files).collect()
 }
