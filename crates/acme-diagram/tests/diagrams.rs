@@ -351,6 +351,17 @@ fn assert_same_content(d: &Diagram) {
     assert_eq!(svg_edges, chart_edges, "{}: the same edges", d.name);
 }
 
+/// Every `talks_to` of service `i` is an arrow between its box and the callee's (`ids`, one per
+/// service), tied to the field that declares it.
+fn assert_calls_drawn(p: &Platform, drawn: &Drawn, ids: &[String], i: usize) {
+    let s = &p.services[i];
+    for (j, callee) in s.talks_to.iter().enumerate() {
+        let to = &ids[p.services.iter().position(|c| &c.name == callee).expect("callee")];
+        let field = format!("services[{i}].talks_to[{j}]");
+        assert!(drawn.has_edge(&["talks_to"], &ids[i], to, Some(&field)), "{} → {callee}", s.name);
+    }
+}
+
 /// Every service and every declared edge of the platform in the architecture picture.
 fn assert_architecture_complete(p: &Platform) {
     let d = architecture(p);
@@ -363,11 +374,7 @@ fn assert_architecture_complete(p: &Platform) {
             let field = format!("services[{i}].routes");
             assert!(drawn.has_edge(&["request", "websocket"], "alb", &ids[i], Some(&field)), "ALB → {}", s.name);
         }
-        for (j, callee) in s.talks_to.iter().enumerate() {
-            let to = &ids[p.services.iter().position(|c| &c.name == callee).expect("callee")];
-            let field = format!("services[{i}].talks_to[{j}]");
-            assert!(drawn.has_edge(&["talks_to"], &ids[i], to, Some(&field)), "{} → {callee}", s.name);
-        }
+        assert_calls_drawn(p, &drawn, &ids, i);
         for (j, u) in s.uses.iter().enumerate() {
             let field = format!("services[{i}].uses[{j}]");
             match u {
@@ -414,12 +421,8 @@ fn assert_traffic_complete(p: &Platform) {
         assert!(drawn.has_edge(&[kind], &node, &ids[i], Some(&field)), "{} → {}", rule.route.host, rule.service.name);
         assert!(drawn.has_edge(&["request"], "alb", &node, None), "ALB → {}", rule.route.host);
     }
-    for (i, s) in p.services.iter().enumerate() {
-        for (j, callee) in s.talks_to.iter().enumerate() {
-            let to = &ids[p.services.iter().position(|c| &c.name == callee).expect("callee")];
-            let field = format!("services[{i}].talks_to[{j}]");
-            assert!(drawn.has_edge(&["talks_to"], &ids[i], to, Some(&field)), "{} → {callee}", s.name);
-        }
+    for i in 0..p.services.len() {
+        assert_calls_drawn(p, &drawn, &ids, i);
     }
     assert!(drawn.has_edge(&["dns"], "users", "route53", None));
     let into_alb = if p.edge.waf { "waf" } else { "route53" };
