@@ -44,7 +44,6 @@ pub fn render(sketch: &Sketch) -> String {
     kinds.dedup();
     for kind in kinds {
         let (stroke, fill) = kind.colors();
-        let fill = if fill == "none" { "transparent" } else { fill };
         let border = if kind == NodeKind::Caption { "stroke-width:0px" } else { "stroke-width:1.5px" };
         let _ = writeln!(out, "  classDef {} fill:{fill},stroke:{stroke},{border}", kind.slug());
         let members: Vec<String> = sketch.nodes.iter().filter(|n| n.kind == kind).map(|n| id(&n.id)).collect();
@@ -52,8 +51,7 @@ pub fn render(sketch: &Sketch) -> String {
     }
     for g in &sketch.groups {
         let dash = if g.dashed { ",stroke-dasharray:8 4" } else { "" };
-        let fill = if g.fill == "none" { "transparent" } else { g.fill };
-        let _ = writeln!(out, "  style {} fill:{fill},stroke:{}{dash}", group_id(&g.id), g.stroke);
+        let _ = writeln!(out, "  style {} fill:{},stroke:{}{dash}", group_id(&g.id), g.fill, g.stroke);
     }
     for (i, edge) in sketch.edges.iter().enumerate() {
         let dash = edge.kind.dash().map(|d| format!(",stroke-dasharray:{d}")).unwrap_or_default();

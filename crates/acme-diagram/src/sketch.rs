@@ -100,7 +100,8 @@ impl NodeKind {
             NodeKind::Database => ("#3B48CC", "#ECEEFB"),
             NodeKind::Storage => ("#3F8624", "#EEF6EA"),
             NodeKind::Management => ("#E7157B", "#FDE8F2"),
-            NodeKind::Caption => ("#545B64", "none"),
+            // Only Mermaid's box uses this fill: the SVG draws no box around a caption.
+            NodeKind::Caption => ("#545B64", "transparent"),
         }
     }
 }
