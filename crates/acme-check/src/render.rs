@@ -86,3 +86,36 @@ pub fn json(report: &Report, source: &Source) -> serde_json::Value {
         "rules": report.rules,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fix, Location};
+    use acme_synth::StackName;
+
+    fn finding(field: Option<&str>) -> Finding {
+        Finding {
+            rule: "ACME-DB-006".into(),
+            requirement: "Backups".into(),
+            location: Location::resource(StackName::Data, "Database"),
+            property: Some("Properties.MultiAZ".into()),
+            message: "no standby".into(),
+            fix: Fix { field: field.map(str::to_owned), text: "set it".into() },
+            cause: None,
+        }
+    }
+
+    #[test]
+    fn the_fix_names_its_place_in_acme_yaml_when_it_has_one() {
+        let source = Source::new("acme.yaml", "name: acme\ndatabase:\n  multi_az: false\n");
+        let report = Report {
+            findings: vec![finding(Some("database.multi_az")), finding(None)],
+            accepted: vec![],
+            unused_accepts: vec![],
+            rules: vec![],
+        };
+        let fixes: Vec<String> =
+            text(&report, &source).lines().filter(|l| l.contains("fix:")).map(str::to_owned).collect();
+        assert_eq!(fixes, ["    fix:         set it (acme.yaml:3:13 database.multi_az)", "    fix:         set it"]);
+    }
+}
