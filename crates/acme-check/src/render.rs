@@ -22,14 +22,8 @@ pub fn text(report: &Report, source: &Source) -> String {
         let _ = writeln!(out, "✗ {} {}{}", f.rule, f.location, property);
         let _ = writeln!(out, "    wrong:       {}", f.message);
         let _ = writeln!(out, "    requirement: {}", f.requirement);
-        match cause(source, f) {
-            Some(at) => {
-                let _ = writeln!(out, "    fix:         {} ({at})", f.fix.text);
-            }
-            None => {
-                let _ = writeln!(out, "    fix:         {}", f.fix.text);
-            }
-        }
+        let at = cause(source, f).map(|at| format!(" ({at})")).unwrap_or_default();
+        let _ = writeln!(out, "    fix:         {}{at}", f.fix.text);
     }
     for a in &report.accepted {
         let (line, _) = source.line_column(&a.by);
