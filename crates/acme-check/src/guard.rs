@@ -35,6 +35,11 @@ impl std::fmt::Display for GuardError {
 
 /// Evaluates every rule file over every template. Files that do not parse are all reported.
 pub fn evaluate(files: &[RuleFile], artifacts: &Artifacts) -> Result<crate::Extra, Vec<GuardError>> {
+    // Every gated verb (check, synth, deploy) comes through here, usually without a rule
+    // file; the templates are serialized only for the Guard engine.
+    if files.is_empty() {
+        return Ok(crate::Extra::default());
+    }
     let templates: Vec<(StackName, String)> = artifacts
         .stacks
         .iter()

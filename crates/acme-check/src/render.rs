@@ -22,14 +22,8 @@ pub fn text(report: &Report, source: &Source) -> String {
         let _ = writeln!(out, "✗ {} {}{}", f.rule, f.location, property);
         let _ = writeln!(out, "    wrong:       {}", f.message);
         let _ = writeln!(out, "    requirement: {}", f.requirement);
-        match cause(source, f) {
-            Some(at) => {
-                let _ = writeln!(out, "    fix:         {} ({at})", f.fix.text);
-            }
-            None => {
-                let _ = writeln!(out, "    fix:         {}", f.fix.text);
-            }
-        }
+        let at = cause(source, f).map(|at| format!(" ({at})")).unwrap_or_default();
+        let _ = writeln!(out, "    fix:         {}{at}", f.fix.text);
     }
     for a in &report.accepted {
         let (line, _) = source.line_column(&a.by);
@@ -85,4 +79,37 @@ pub fn json(report: &Report, source: &Source) -> serde_json::Value {
         "unused_accepts": unused,
         "rules": report.rules,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fix, Location};
+    use acme_synth::StackName;
+
+    fn finding(field: Option<&str>) -> Finding {
+        Finding {
+            rule: "ACME-DB-006".into(),
+            requirement: "Backups".into(),
+            location: Location::resource(StackName::Data, "Database"),
+            property: Some("Properties.MultiAZ".into()),
+            message: "no standby".into(),
+            fix: Fix { field: field.map(str::to_owned), text: "set it".into() },
+            cause: None,
+        }
+    }
+
+    #[test]
+    fn the_fix_names_its_place_in_acme_yaml_when_it_has_one() {
+        let source = Source::new("acme.yaml", "name: acme\ndatabase:\n  multi_az: false\n");
+        let report = Report {
+            findings: vec![finding(Some("database.multi_az")), finding(None)],
+            accepted: vec![],
+            unused_accepts: vec![],
+            rules: vec![],
+        };
+        let fixes: Vec<String> =
+            text(&report, &source).lines().filter(|l| l.contains("fix:")).map(str::to_owned).collect();
+        assert_eq!(fixes, ["    fix:         set it (acme.yaml:3:13 database.multi_az)", "    fix:         set it"]);
+    }
 }

@@ -62,7 +62,7 @@ impl Source {
                     help: "save acme.yaml as UTF-8".into(),
                 };
                 let at = end_of(&text);
-                Err(invalid(&file, &text, vec![(at, issue)]))
+                Err(invalid(&file, Arc::from(text), vec![(at, issue)]))
             }
         }
     }
@@ -76,12 +76,16 @@ impl Source {
                 message: format!("the file is {} bytes, more than the {MAX_FILE_BYTES} acmectl reads", text.len()),
                 help: "acme.yaml describes a platform; data does not belong in it".into(),
             };
-            return Err(invalid(file, "", vec![(Position { line: 1, column: 1, offset: 0, len: 0 }, issue)]));
+            return Err(invalid(
+                file,
+                Arc::from(""),
+                vec![(Position { line: 1, column: 1, offset: 0, len: 0 }, issue)],
+            ));
         }
         let parsed: Result<input::PlatformFile, _> = serde_saphyr::from_str(text);
         let parsed = match parsed {
             Ok(p) => p,
-            Err(e) => return Err(invalid(file, text, vec![parse_issue(text, &e)])),
+            Err(e) => return Err(invalid(file, Arc::clone(&self.text), vec![parse_issue(text, &e)])),
         };
         let mut validator = validate::Validator::default();
         match validator.platform(parsed) {
@@ -93,7 +97,7 @@ impl Source {
     /// Problems found after loading (by synthesis or check), each placed at its field.
     pub fn invalid(&self, issues: Vec<Issue>) -> LoadError {
         let placed = issues.into_iter().map(|issue| (self.position_of(&issue.field), issue)).collect();
-        invalid(&self.file, &self.text, placed)
+        invalid(&self.file, Arc::clone(&self.text), placed)
     }
 
     /// 1-based line and column of a field path (or of its nearest ancestor in the file).
@@ -120,8 +124,8 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(input::PlatformFile)).unwrap_or_default()
 }
 
-fn invalid(file: &str, text: &str, issues: Vec<(Position, Issue)>) -> LoadError {
-    let text: Arc<str> = Arc::from(text);
+/// Problems share `text` with the [`Source`] they come from rather than copy the file.
+fn invalid(file: &str, text: Arc<str>, issues: Vec<(Position, Issue)>) -> LoadError {
     let problems = issues.into_iter().map(|(at, issue)| Problem::new(file, &text, at, issue)).collect();
     LoadError::Invalid { file: file.to_owned(), problems }
 }

@@ -666,7 +666,20 @@ impl Validator {
             Some(text) => {
                 self.quantity(&field("cpu_limit"), &text, parse_cpu, "a CPU quantity such as `1`").map(|m| (text, m))
             }
-            None => cpu.map(|m| (format_millicores(m * 4), m * 4)),
+            // The default limit is 4 × the request; above u64::MAX / 4 millicores that does not
+            // fit, and user input must get an error, not an overflow.
+            None => match cpu.map(|m| m.checked_mul(4)) {
+                Some(Some(limit)) => Some((format_millicores(limit), limit)),
+                Some(None) => {
+                    self.error(
+                        field("cpu"),
+                        format!("CPU request {cpu_request} is too large"),
+                        "request less CPU, or set `cpu_limit`",
+                    );
+                    None
+                }
+                None => None,
+            },
         };
         let memory_limit = match r.and_then(|r| r.memory_limit.clone()) {
             Some(text) => self

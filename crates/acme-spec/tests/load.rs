@@ -206,6 +206,15 @@ fn a_memory_limit_below_the_request() {
 }
 
 #[test]
+fn a_cpu_request_too_large_for_its_default_limit() {
+    let text = bundled_with(
+        "    websocket: true\n",
+        "    websocket: true\n    resources: { cpu: \"4611686018427387904m\" }\n",
+    );
+    assert_one(&text, "resources:", "services[3].resources.cpu", "too large");
+}
+
+#[test]
 fn unknown_fields_are_rejected_with_their_place() {
     let text = bundled_with("    websocket: true\n", "    websocket: true\n    websockets: true\n");
     let found = problems(&text);

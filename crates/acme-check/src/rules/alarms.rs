@@ -23,12 +23,12 @@ pub static RULES: &[Rule] = &[
 ];
 
 /// Topics (stack-local logical ids) that alarms notify.
-fn notified_topics<'a>(ctx: &Context<'a>, alarm: &'a acme_cfn::Resource) -> Vec<&'a str> {
-    let _ = ctx;
-    items(alarm.property("AlarmActions")).into_iter().filter_map(referenced_id).collect()
+fn notified_topics(alarm: &acme_cfn::Resource) -> impl Iterator<Item = &str> {
+    items(alarm.property("AlarmActions")).into_iter().filter_map(referenced_id)
 }
 
 fn alarm_actions(ctx: &Context) -> Vec<Violation> {
+    let topics: Vec<_> = ctx.resources("AWS::SNS::Topic").map(|(stack, id, _)| (stack, id)).collect();
     let mut found = vec![];
     for (stack, id, alarm) in ctx.resources("AWS::CloudWatch::Alarm") {
         if alarm.property("ActionsEnabled").is_some_and(|v| !is_true(Some(v))) {
@@ -40,9 +40,7 @@ fn alarm_actions(ctx: &Context) -> Vec<Violation> {
             ));
             continue;
         }
-        let topics =
-            ctx.resources("AWS::SNS::Topic").filter(|(s, _, _)| *s == stack).map(|(_, t, _)| t).collect::<Vec<_>>();
-        if !notified_topics(ctx, alarm).iter().any(|t| topics.contains(t)) {
+        if !notified_topics(alarm).any(|t| topics.contains(&(stack, t))) {
             found.push(Violation::at(
                 stack,
                 id,
@@ -57,9 +55,8 @@ fn alarm_actions(ctx: &Context) -> Vec<Violation> {
 fn subscribers(ctx: &Context) -> Vec<Violation> {
     let mut found = vec![];
     for (stack, id, topic) in ctx.resources("AWS::SNS::Topic") {
-        let notified = ctx
-            .resources("AWS::CloudWatch::Alarm")
-            .any(|(s, _, a)| s == stack && notified_topics(ctx, a).contains(&id));
+        let notified =
+            ctx.resources("AWS::CloudWatch::Alarm").any(|(s, _, a)| s == stack && notified_topics(a).any(|t| t == id));
         if !notified {
             continue;
         }

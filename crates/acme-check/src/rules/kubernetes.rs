@@ -102,7 +102,8 @@ fn allow_rules_trace(ctx: &Context) -> Vec<Violation> {
                 continue;
             }
             let sources: Vec<&str> = p
-                .at(&format!("/metadata/annotations/{}", DERIVED_FROM.replace('/', "~1")))
+                .at("/metadata/annotations")
+                .and_then(|a| a.get(DERIVED_FROM))
                 .and_then(Value::as_str)
                 .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
                 .unwrap_or_default();
