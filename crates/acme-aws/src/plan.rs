@@ -16,6 +16,7 @@ use crate::changes::judge_replacements;
 use crate::guard::{self, Allowances, Danger};
 use crate::stack::{ChangeSetKind, Prepared, Review, not_updatable};
 use crate::{Change, ChangeSet, Deployer, Error, StackState, template_body};
+use acme_synth::stacks::names;
 use acme_synth::{Artifacts, PlanStack, StackName};
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::task::JoinSet;
@@ -302,6 +303,9 @@ impl Deployer {
                 }
             }
             (_, Some(values)) => {
+                // prepare_as reads the stack again instead of taking `state`, on purpose: a stack
+                // seen in REVIEW_IN_PROGRESS may be an interrupted deploy's execution just starting,
+                // which a fresh read is likelier to see begun; taken as never executed, it is deleted.
                 let prepared = self.prepare_as(&stack_name, &plan.body, &values, plan.role_arn.as_deref()).await?;
                 plan.values = values;
                 match prepared {
@@ -416,10 +420,7 @@ fn sources(
             sources.insert(parameter.clone(), Source::Output { stack: input.stack, output: input.output.clone(), now });
             continue;
         }
-        let upstream_name = artifacts
-            .plan
-            .stack(input.stack)
-            .map_or_else(|| format!("{}-{}", artifacts.plan.platform, input.stack), |s| s.stack_name.clone());
+        let upstream_name = names::stack(&artifacts.plan.platform, input.stack);
         let missing = |why: &str| Error::MissingInput {
             stack_name: plan_stack.stack_name.clone(),
             parameter: parameter.clone(),

@@ -542,7 +542,6 @@ impl Deployer {
                     self.emit(Event::Deleted { stack_name: stack_name.to_owned() });
                     return Ok(());
                 }
-                "DELETE_IN_PROGRESS" => {}
                 _ if status.ends_with("_IN_PROGRESS") => {}
                 _ => {
                     let reason = self.first_failure(stack_name, Some(&token)).await;

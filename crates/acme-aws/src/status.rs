@@ -10,6 +10,7 @@ use acme_synth::{Artifacts, StackName};
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDriftStatus};
 use aws_smithy_types::error::display::DisplayErrorContext;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -84,8 +85,13 @@ pub async fn status(
     timeout: Duration,
 ) -> Result<Status, Error> {
     let mut stacks = vec![];
+    let mut edge_outputs = BTreeMap::new();
     for s in &artifacts.plan.stacks {
         let state = deployer.describe(&s.stack_name).await?;
+        // The target health below needs the edge stack's outputs: kept from this read, not read again.
+        if s.name == StackName::Edge {
+            edge_outputs = state.as_ref().map(|e| e.outputs.clone()).unwrap_or_default();
+        }
         stacks.push(StackHealth {
             stack: s.name,
             stack_name: s.stack_name.clone(),
@@ -108,9 +114,7 @@ pub async fn status(
         }
     }
     let alarms = alarms(sdk, &artifacts.plan.platform).await;
-    let edge = deployer.describe(&names::stack(&platform.name, StackName::Edge)).await?;
-    let outputs = edge.map(|e| e.outputs).unwrap_or_default();
-    let targets = targets(sdk, platform, &outputs, None).await;
+    let targets = targets(sdk, platform, &edge_outputs, None).await;
     Ok(Status { stacks, alarms, targets })
 }
 
@@ -119,7 +123,7 @@ pub async fn status(
 pub async fn targets(
     sdk: &SdkConfig,
     platform: &Platform,
-    outputs: &std::collections::BTreeMap<String, String>,
+    outputs: &BTreeMap<String, String>,
     only: Option<&[String]>,
 ) -> Vec<Targets> {
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
@@ -178,7 +182,7 @@ pub async fn targets(
 pub async fn wait_healthy(
     sdk: &SdkConfig,
     platform: &Platform,
-    outputs: &std::collections::BTreeMap<String, String>,
+    outputs: &BTreeMap<String, String>,
     services: &[String],
     timeout: Duration,
     on_progress: &mut (dyn FnMut(&[Targets]) + Send),

@@ -50,6 +50,9 @@ pub struct Selection {
     pub without_image: Vec<String>,
     /// The services applied, for the target health wait.
     pub services: Vec<String>,
+    /// The outputs of the deployed stacks the objects take values from, as read for them;
+    /// the edge stack's hold the target groups whose health the deploy then waits for.
+    pub outputs: BTreeMap<StackName, BTreeMap<String, String>>,
 }
 
 /// What the user asked for: `--image` tags by service, `--parameter` values by output name,
@@ -81,6 +84,7 @@ pub async fn select(
         }
     }
     let stacks: BTreeSet<StackName> = needed.iter().map(|(s, _)| *s).collect();
+    let mut outputs = BTreeMap::new();
     for stack in stacks {
         let Some(plan_stack) = artifacts.plan.stack(stack) else { continue };
         if let Some(state) = deployer.describe(&plan_stack.stack_name).await? {
@@ -89,6 +93,7 @@ pub async fn select(
                     values.set_output(*s, output, value.clone());
                 }
             }
+            outputs.insert(stack, state.outputs);
         }
     }
     let mut without_image = vec![];
@@ -152,7 +157,7 @@ pub async fn select(
         .filter(|o| o.kind() == "Deployment")
         .map(|o| DeploymentRef::new(o.namespace().unwrap_or("default"), o.name()))
         .collect();
-    Ok(Selection { objects, deployments, without_image, services })
+    Ok(Selection { objects, deployments, without_image, services, outputs })
 }
 
 /// The image reference a running container has, as the deploy keeps it: by digest when it

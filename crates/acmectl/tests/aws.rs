@@ -587,6 +587,29 @@ fn deploy_without_a_terminal_needs_yes_and_asks_nothing_of_aws() {
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
 }
 
+/// An alarm `name` on `metric` (namespace, name), put in ALARM for `reason`.
+async fn alarm(cw: &aws_sdk_cloudwatch::Client, name: &str, metric: (&str, &str), reason: &str) {
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .metric_name(metric.1)
+        .namespace(metric.0)
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .expect("alarm");
+    cw.set_alarm_state()
+        .alarm_name(name)
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason(reason)
+        .send()
+        .await
+        .expect("alarm state");
+}
+
 #[test]
 fn status_reports_stacks_alarms_and_targets_and_degrades_where_moto_cannot_answer() {
     let w = World::new();
@@ -594,44 +617,14 @@ fn status_reports_stacks_alarms_and_targets_and_degrades_where_moto_cannot_answe
     let target_group = w.outputs("acme-edge")["WebTargetGroupArn"].clone();
     w.runtime.block_on(async {
         let cw = aws_sdk_cloudwatch::Client::new(&w.sdk);
-        cw.put_metric_alarm()
-            .alarm_name("acme-web-5xx-rate")
-            .metric_name("HTTPCode_Target_5XX_Count")
-            .namespace("AWS/ApplicationELB")
-            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(1.0)
-            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-            .send()
-            .await
-            .expect("alarm");
-        cw.set_alarm_state()
-            .alarm_name("acme-web-5xx-rate")
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-            .state_reason("5xx above 1 for 1 minute")
-            .send()
-            .await
-            .expect("alarm state");
-        cw.put_metric_alarm()
-            .alarm_name("other-platform-alarm")
-            .metric_name("x")
-            .namespace("y")
-            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(1.0)
-            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-            .send()
-            .await
-            .expect("alarm");
-        cw.set_alarm_state()
-            .alarm_name("other-platform-alarm")
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-            .state_reason("not ours")
-            .send()
-            .await
-            .expect("alarm state");
+        alarm(
+            &cw,
+            "acme-web-5xx-rate",
+            ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+            "5xx above 1 for 1 minute",
+        )
+        .await;
+        alarm(&cw, "other-platform-alarm", ("y", "x"), "not ours").await;
         let elb = aws_sdk_elasticloadbalancingv2::Client::new(&w.sdk);
         elb.register_targets()
             .target_group_arn(&target_group)

@@ -266,9 +266,8 @@ async fn kubernetes(
         .cloned()
         .collect();
     if !routed.is_empty() {
-        let edge =
-            deployer.describe(&acme_synth::stacks::names::stack(&platform.name, acme_synth::StackName::Edge)).await?;
-        let outputs = edge.map(|e| e.outputs).unwrap_or_default();
+        // Routed services take their target groups from the edge stack, so `select` has read it.
+        let outputs = selection.outputs.get(&acme_synth::StackName::Edge).cloned().unwrap_or_default();
         let mut last = String::new();
         let mut report = |targets: &[acme_aws::status::Targets]| {
             let line: Vec<String> =
