@@ -5,8 +5,9 @@
 //! Secrets Manager, and its logs exported into log groups created here beforehand, so that they
 //! are encrypted with the logs key and kept.
 
+use crate::stacks::no_egress;
 use crate::{Stack, StackName};
-use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup};
+use acme_cfn::resources::ec2::{IngressRule, SecurityGroup};
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Role, Statement, aws_managed};
 use acme_cfn::resources::logs::LogGroup;
 use acme_cfn::resources::rds::{
@@ -73,12 +74,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: Some(cluster_sg),
             }],
             // The database opens no connections; a rule matching nothing replaces the default allow-all.
-            security_group_egress: vec![EgressRule {
-                description: "No egress: matches nothing".into(),
-                ip_protocol: "-1".into(),
-                cidr_ip: Some("127.0.0.1/32".into()),
-                ..EgressRule::default()
-            }],
+            security_group_egress: vec![no_egress()],
         },
     );
 

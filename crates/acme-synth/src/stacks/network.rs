@@ -22,10 +22,11 @@
 //! `DefaultSecurityGroupId`, so the deploy can revoke its rules through the EC2 API.
 
 use crate::stacks::names::outputs;
+use crate::stacks::no_egress;
 use crate::{Stack, StackName};
 use acme_cfn::resources::Tag;
 use acme_cfn::resources::ec2::{
-    EgressRule, Eip, FlowLog, IngressRule, InternetGateway, NatGateway, Route, RouteTable, SecurityGroup, Subnet,
+    Eip, FlowLog, IngressRule, InternetGateway, NatGateway, Route, RouteTable, SecurityGroup, Subnet,
     SubnetRouteTableAssociation, Vpc, VpcEndpoint, VpcGatewayAttachment,
 };
 use acme_cfn::resources::iam::{InlinePolicy, PolicyDocument, Principal, Role, Statement};
@@ -264,12 +265,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: None,
             }],
             // Endpoints only answer; a rule matching nothing replaces the default allow-all.
-            security_group_egress: vec![EgressRule {
-                description: "No egress: matches nothing".into(),
-                ip_protocol: "-1".into(),
-                cidr_ip: Some("127.0.0.1/32".into()),
-                ..EgressRule::default()
-            }],
+            security_group_egress: vec![no_egress()],
         },
     );
     for (service, _why) in INTERFACE_ENDPOINTS {
