@@ -5,6 +5,7 @@
 //! Secrets Manager, and its logs exported into log groups created here beforehand, so that they
 //! are encrypted with the logs key and kept.
 
+use crate::stacks::names::outputs;
 use crate::stacks::no_egress;
 use crate::{Stack, StackName};
 use acme_cfn::resources::ec2::{IngressRule, SecurityGroup};
@@ -208,14 +209,14 @@ pub fn build(p: &Platform) -> Stack {
 
     t.output("DatabaseInstanceId", "Identifier of the RDS instance.", Expr::r#ref(DATABASE));
     t.output(
-        "DatabaseInstanceArn",
+        outputs::DATABASE_INSTANCE_ARN,
         "ARN of the RDS instance (the backup stack selects it).",
         Expr::sub(format!("arn:${{AWS::Partition}}:rds:${{AWS::Region}}:${{AWS::AccountId}}:db:${{{DATABASE}}}")),
     );
-    t.output("DatabaseEndpoint", "Host name of the RDS instance.", Expr::att(DATABASE, "Endpoint.Address"));
-    t.output("DatabasePort", "Port of the RDS instance.", Expr::att(DATABASE, "Endpoint.Port"));
+    t.output(outputs::DATABASE_ENDPOINT, "Host name of the RDS instance.", Expr::att(DATABASE, "Endpoint.Address"));
+    t.output(outputs::DATABASE_PORT, "Port of the RDS instance.", Expr::att(DATABASE, "Endpoint.Port"));
     t.output(
-        "DatabaseSecretArn",
+        outputs::DATABASE_SECRET_ARN,
         "ARN of the RDS-managed Secrets Manager secret holding the master credentials.",
         Expr::att(DATABASE, "MasterUserSecret.SecretArn"),
     );

@@ -25,7 +25,7 @@
 //! DS record at the parent (a step outside CloudFormation), and a signed zone whose key is
 //! later disabled or deleted stops resolving for every validating resolver.
 
-use crate::stacks::names;
+use crate::stacks::names::{self, outputs};
 use crate::{Stack, StackName};
 use acme_cfn::resources::acm::{Certificate, DomainValidationOption};
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Statement};
@@ -73,8 +73,10 @@ pub fn build(p: &Platform) -> Stack {
         StackName::Dns,
         format!("{}: public hosted zone, ACM certificates validated in it, private hosted zone", p.name),
     );
-    let vpc = p.dns.private_zone.is_some().then(|| stack.import(StackName::Network, "VpcId", ParameterType::VpcId));
-    let logs_key = query_logging(p).then(|| stack.import(StackName::Keys, "LogsKeyArn", ParameterType::String));
+    let vpc =
+        p.dns.private_zone.is_some().then(|| stack.import(StackName::Network, outputs::VPC_ID, ParameterType::VpcId));
+    let logs_key =
+        query_logging(p).then(|| stack.import(StackName::Keys, outputs::LOGS_KEY_ARN, ParameterType::String));
     let t = &mut stack.template;
 
     if let Some(logs_key) = logs_key {
@@ -143,7 +145,7 @@ pub fn build(p: &Platform) -> Stack {
         }
         ZoneSource::Existing { id } => Expr::Lit(id.clone()),
     };
-    t.output(names::outputs::HOSTED_ZONE_ID, format!("Public hosted zone of {}", p.domain), zone.clone());
+    t.output(outputs::HOSTED_ZONE_ID, format!("Public hosted zone of {}", p.domain), zone.clone());
     if p.dns.zone == ZoneSource::Create {
         t.output(
             "HostedZoneNameServers",
@@ -189,11 +191,7 @@ pub fn build(p: &Platform) -> Stack {
             },
         )
         .retain();
-        t.output(
-            names::outputs::PRIVATE_HOSTED_ZONE_ID,
-            format!("Private hosted zone {name}"),
-            Expr::r#ref(PRIVATE_ZONE),
-        );
+        t.output(outputs::PRIVATE_HOSTED_ZONE_ID, format!("Private hosted zone {name}"), Expr::r#ref(PRIVATE_ZONE));
     }
     stack
 }
