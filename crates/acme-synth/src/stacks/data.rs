@@ -323,8 +323,7 @@ fn performance_insights_supported(engine: Engine, class: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stacks::testing::{prop, resource};
-
+    use crate::stacks::testing::{param, prop, resource};
     use serde_json::Value;
 
     fn build_with(f: impl FnOnce(&mut Database)) -> Stack {
@@ -340,10 +339,6 @@ mod tests {
             db.engine = Engine::Mysql;
             db.version = version.into();
         })
-    }
-
-    fn param(name: &str) -> Value {
-        json!({ "Ref": name })
     }
 
     #[test]

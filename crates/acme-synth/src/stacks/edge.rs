@@ -707,6 +707,7 @@ pub fn build(p: &Platform) -> Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stacks::testing::resource;
     use acme_cfn::Resource;
     use acme_spec::fixture;
     use serde_json::{Value, json};
@@ -724,10 +725,6 @@ mod tests {
         s.routes = routes;
         s.websocket = false;
         s
-    }
-
-    fn resource<'a>(stack: &'a Stack, id: &str) -> &'a Resource {
-        stack.template.resources.get(id).unwrap_or_else(|| panic!("no resource {id}"))
     }
 
     fn prop<'a>(r: &'a Resource, path: &str) -> &'a Value {
