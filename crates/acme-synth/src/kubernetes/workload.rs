@@ -36,10 +36,11 @@
 
 use super::{Object, Values, checkov_skips, env_name, pod_selector, service_labels, service_meta};
 use crate::StackName;
+use crate::stacks::data::engine_name;
 use crate::stacks::edge::{DEREGISTRATION_DELAY_SECONDS, WEBSOCKET_DEREGISTRATION_DELAY_SECONDS};
 use crate::stacks::names::{self, outputs};
 use crate::stacks::services::{buckets, uses_database};
-use acme_spec::{Engine, Platform, Service};
+use acme_spec::{Platform, Service};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle, LifecycleHandler,
@@ -126,11 +127,7 @@ pub fn env(p: &Platform, s: &Service, values: &Values) -> Vec<EnvVar> {
         vars.insert("DATABASE_HOST".into(), values.output(StackName::Data, outputs::DATABASE_ENDPOINT));
         vars.insert("DATABASE_PORT".into(), db.engine.port().to_string());
         vars.insert("DATABASE_NAME".into(), db.db_name.clone());
-        let engine = match db.engine {
-            Engine::Postgres => "postgres",
-            Engine::Mysql => "mysql",
-        };
-        vars.insert("DATABASE_ENGINE".into(), engine.into());
+        vars.insert("DATABASE_ENGINE".into(), engine_name(db.engine).into());
     }
     for bucket in buckets(s) {
         let name = values.output(StackName::Services, &names::bucket_output(&s.name, bucket));

@@ -228,7 +228,8 @@ pub fn build(p: &Platform) -> Stack {
     stack
 }
 
-fn engine_name(engine: Engine) -> &'static str {
+/// The engine as RDS names it.
+pub fn engine_name(engine: Engine) -> &'static str {
     match engine {
         Engine::Postgres => "postgres",
         Engine::Mysql => "mysql",
