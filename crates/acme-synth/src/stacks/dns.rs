@@ -68,6 +68,12 @@ fn query_log_group_name(p: &Platform) -> String {
     format!("/aws/route53/{}", p.domain)
 }
 
+/// The query log group's ARN as Route 53 documents it (`Fn::Sub` text): the group's `Arn`
+/// attribute ends in `:*`, which names its streams rather than the group.
+fn query_log_group_arn(p: &Platform) -> String {
+    format!("arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{}", query_log_group_name(p))
+}
+
 pub fn build(p: &Platform) -> Stack {
     let mut stack = Stack::new(
         StackName::Dns,
@@ -80,11 +86,10 @@ pub fn build(p: &Platform) -> Stack {
     let t = &mut stack.template;
 
     if let Some(logs_key) = logs_key {
-        let group = query_log_group_name(p);
         t.add(
             QUERY_LOG_GROUP,
             LogGroup {
-                log_group_name: Some(group.clone().into()),
+                log_group_name: Some(query_log_group_name(p).into()),
                 retention_in_days: QUERY_LOG_RETENTION_DAYS,
                 kms_key_id: logs_key,
             },
@@ -99,9 +104,7 @@ pub fn build(p: &Platform) -> Stack {
                 policy_document: PolicyDocument::new(vec![
                     Statement::allow(
                         &["logs:CreateLogStream", "logs:PutLogEvents"],
-                        vec![Expr::sub(format!(
-                            "arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{group}:*"
-                        ))],
+                        vec![Expr::sub(format!("{}:*", query_log_group_arn(p)))],
                     )
                     .sid("Route53QueryLogs")
                     .principal(Principal::service("route53.amazonaws.com"))
@@ -127,13 +130,8 @@ pub fn build(p: &Platform) -> Stack {
                             comment: format!("{}: public names of the platform", p.name),
                         }),
                         vpcs: vec![],
-                        // The ARN as Route 53 documents it: the log group's `Arn` attribute
-                        // ends in `:*`, which names its streams rather than the group.
                         query_logging_config: logging.then(|| QueryLoggingConfig {
-                            cloud_watch_logs_log_group_arn: Expr::sub(format!(
-                                "arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{}",
-                                query_log_group_name(p)
-                            )),
+                            cloud_watch_logs_log_group_arn: Expr::sub(query_log_group_arn(p)),
                         }),
                     },
                 )
