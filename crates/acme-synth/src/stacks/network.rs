@@ -51,6 +51,11 @@ pub fn subnet_id(tier: Tier, zone: u8) -> String {
     format!("{}Subnet{}", acme_cfn::pascal(tier.slug()), zone + 1)
 }
 
+/// Logical id of the private route table of zone `zone` (0-based): `PrivateRouteTable1`.
+fn private_route_table_id(zone: u8) -> String {
+    format!("PrivateRouteTable{}", zone + 1)
+}
+
 fn tier_output(tier: Tier) -> &'static str {
     match tier {
         Tier::Public => outputs::PUBLIC_SUBNET_IDS,
@@ -158,12 +163,11 @@ pub fn build(p: &Platform) -> Stack {
     .depends_on(GATEWAY_ATTACHMENT);
 
     // Private tier: a NAT gateway and a route table per zone.
-    let mut private_route_tables = vec![];
     for z in &layout {
         let n = z.zone + 1;
         let eip = format!("NatEip{n}");
         let nat = format!("NatGateway{n}");
-        let table = format!("PrivateRouteTable{n}");
+        let table = private_route_table_id(z.zone);
         t.add(&eip, Eip { domain: "vpc".into(), tags: vec![name_tag(p, &format!("nat-{n}"))] })
             .depends_on(GATEWAY_ATTACHMENT);
         t.add(
@@ -184,7 +188,6 @@ pub fn build(p: &Platform) -> Stack {
                 nat_gateway_id: Some(Expr::r#ref(&nat)),
             },
         );
-        private_route_tables.push(table);
     }
 
     // Database tier: the local route only.
@@ -192,7 +195,7 @@ pub fn build(p: &Platform) -> Stack {
 
     for z in &layout {
         associate(t, &subnet_id(Tier::Public, z.zone), PUBLIC_ROUTE_TABLE);
-        associate(t, &subnet_id(Tier::Private, z.zone), &format!("PrivateRouteTable{}", z.zone + 1));
+        associate(t, &subnet_id(Tier::Private, z.zone), &private_route_table_id(z.zone));
         associate(t, &subnet_id(Tier::Database, z.zone), DATABASE_ROUTE_TABLE);
     }
 
@@ -245,7 +248,7 @@ pub fn build(p: &Platform) -> Stack {
             service_name: Expr::sub("com.amazonaws.${AWS::Region}.s3"),
             vpc_endpoint_type: "Gateway".into(),
             private_dns_enabled: None,
-            route_table_ids: private_route_tables.iter().map(Expr::r#ref).collect(),
+            route_table_ids: layout.iter().map(|z| Expr::r#ref(private_route_table_id(z.zone))).collect(),
             subnet_ids: vec![],
             security_group_ids: vec![],
             policy_document: None,
