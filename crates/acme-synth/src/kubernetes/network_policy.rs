@@ -38,8 +38,8 @@
 
 use super::crd::{ApplicationNetworkPolicyEgressRule, ApplicationNetworkPolicyPeer, ApplicationNetworkPolicySpec};
 use super::{
-    ApplicationNetworkPolicy, DERIVED_FROM, NAME_LABEL, NAMESPACE_NAME_LABEL, Object, Values, platform_labels,
-    pod_selector, service_labels,
+    ApplicationNetworkPolicy, DERIVED_FROM, NAMESPACE_NAME_LABEL, Object, Values, platform_labels, pod_selector,
+    service_labels,
 };
 use crate::StackName;
 use crate::stacks::names;
@@ -93,10 +93,7 @@ fn pods_of(s: &Service) -> NetworkPolicyPeer {
             match_labels: Some(BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), s.namespace.clone())])),
             ..LabelSelector::default()
         }),
-        pod_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([(NAME_LABEL.to_owned(), s.name.clone())])),
-            ..LabelSelector::default()
-        }),
+        pod_selector: Some(pod_selector(s)),
         ip_block: None,
     }
 }

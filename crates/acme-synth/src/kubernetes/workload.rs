@@ -36,10 +36,11 @@
 
 use super::{Object, Values, checkov_skips, env_name, pod_selector, service_labels, service_meta};
 use crate::StackName;
-use crate::stacks::edge::{DEREGISTRATION_DELAY_SECONDS, WEBSOCKET_DEREGISTRATION_DELAY_SECONDS};
+use crate::stacks::data::engine_name;
+use crate::stacks::edge::{HEALTH_CHECK_INTERVAL_SECONDS, HEALTHY_THRESHOLD_COUNT, deregistration_delay};
 use crate::stacks::names::{self, outputs};
 use crate::stacks::services::{buckets, uses_database};
-use acme_spec::{Engine, Platform, Service};
+use acme_spec::{Platform, Service};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Lifecycle, LifecycleHandler,
@@ -70,19 +71,10 @@ pub const DEREGISTRATION_PROPAGATION_SECONDS: u32 = 10;
 /// Time the application gets after SIGTERM to finish and exit.
 pub const SHUTDOWN_SECONDS: u32 = 20;
 
-/// ALB health checks of the target groups (edge stack): every 15 s, healthy after 2 in a row.
-const ALB_HEALTH_CHECK_INTERVAL_SECONDS: i32 = 15;
-const ALB_HEALTHY_THRESHOLD: i32 = 2;
-
 /// How long a new pod must be ready before it counts as available: registered in its target
 /// group, then healthy to the ALB.
 pub const MIN_READY_SECONDS: i32 =
-    DEREGISTRATION_PROPAGATION_SECONDS as i32 + ALB_HEALTH_CHECK_INTERVAL_SECONDS * ALB_HEALTHY_THRESHOLD;
-
-/// The ALB's deregistration delay for this service's target groups.
-pub fn deregistration_delay(s: &Service) -> u32 {
-    if s.websocket { WEBSOCKET_DEREGISTRATION_DELAY_SECONDS } else { DEREGISTRATION_DELAY_SECONDS }
-}
+    (DEREGISTRATION_PROPAGATION_SECONDS + HEALTH_CHECK_INTERVAL_SECONDS * HEALTHY_THRESHOLD_COUNT) as i32;
 
 /// How long a terminating pod keeps serving before it gets SIGTERM: until the ALB has stopped
 /// sending it new requests and its deregistration delay has run out, so no request (or
@@ -126,11 +118,7 @@ pub fn env(p: &Platform, s: &Service, values: &Values) -> Vec<EnvVar> {
         vars.insert("DATABASE_HOST".into(), values.output(StackName::Data, outputs::DATABASE_ENDPOINT));
         vars.insert("DATABASE_PORT".into(), db.engine.port().to_string());
         vars.insert("DATABASE_NAME".into(), db.db_name.clone());
-        let engine = match db.engine {
-            Engine::Postgres => "postgres",
-            Engine::Mysql => "mysql",
-        };
-        vars.insert("DATABASE_ENGINE".into(), engine.into());
+        vars.insert("DATABASE_ENGINE".into(), engine_name(db.engine).into());
     }
     for bucket in buckets(s) {
         let name = values.output(StackName::Services, &names::bucket_output(&s.name, bucket));
@@ -310,6 +298,10 @@ fn deployment(p: &Platform, s: &Service, values: &Values) -> Deployment {
 mod tests {
     use super::*;
     use crate::kubernetes::ImageRef;
+    use crate::stacks::edge::{
+        DEREGISTRATION_DELAY_SECONDS, HEALTH_CHECK_INTERVAL_SECONDS as ALB_HEALTH_CHECK_INTERVAL_SECONDS,
+        HEALTHY_THRESHOLD_COUNT as ALB_HEALTHY_THRESHOLD,
+    };
     use serde_json::{Value, json};
 
     fn deployment_of(p: &Platform, name: &str) -> Value {

@@ -122,15 +122,10 @@ fn run(name: &str, script: String) -> Value {
     json!({ "name": name, "run": script })
 }
 
-/// The CI role's ARN as the workflow writes it.
-fn ci_role_arn(p: &Platform) -> String {
+/// The ARN of one of the platform's roles as the workflow writes it.
+fn role_arn(p: &Platform, role: &str) -> String {
     let account = p.ci.account_id.clone().unwrap_or_else(|| format!("${{{{ vars.{ACCOUNT_VARIABLE} }}}}"));
-    super::role_arn(p, &account, &roles(p).0)
-}
-
-fn cfn_role_arn(p: &Platform) -> String {
-    let account = p.ci.account_id.clone().unwrap_or_else(|| format!("${{{{ vars.{ACCOUNT_VARIABLE} }}}}"));
-    super::role_arn(p, &account, &roles(p).1)
+    super::role_arn(p, &account, role)
 }
 
 fn credentials(p: &Platform, session: &str) -> Value {
@@ -138,7 +133,7 @@ fn credentials(p: &Platform, session: &str) -> Value {
         "name": "AWS credentials (OIDC, the CI role)",
         "uses": uses("aws-actions/configure-aws-credentials"),
         "with": {
-            "role-to-assume": ci_role_arn(p),
+            "role-to-assume": role_arn(p, &roles(p).0),
             "aws-region": p.region,
             "role-session-name": format!("{session}-${{{{ github.run_id }}}}"),
         },
@@ -276,7 +271,7 @@ fn workflow(
 fn platform_workflow(p: &Platform) -> Value {
     let paths = vec![p.ci.platform_file.clone(), format!(".github/workflows/{}", platform_file(p))];
     let mut env_pairs = super::platform_env(p);
-    env_pairs.push(("CFN_ROLE_ARN", cfn_role_arn(p)));
+    env_pairs.push(("CFN_ROLE_ARN", role_arn(p, &roles(p).1)));
 
     let mut jobs = Map::new();
     let mut check_steps = vec![checkout()];

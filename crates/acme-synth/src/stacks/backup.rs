@@ -11,6 +11,7 @@
 //! Vault notifications to the alert topic are not set: the observability stack that owns the
 //! topic is built after this one.
 
+use crate::stacks::names::outputs;
 use crate::{Stack, StackName};
 use acme_cfn::resources::backup::{
     BackupPlan, BackupPlanResourceType, BackupRule, BackupSelection, BackupSelectionResourceType, BackupVault,
@@ -34,8 +35,8 @@ pub fn build(p: &Platform) -> Stack {
         StackName::Backup,
         format!("{}: AWS Backup vault, daily plan and selection of the database.", p.name),
     );
-    let backup_key = stack.import(StackName::Keys, "BackupKeyArn", ParameterType::String);
-    let database_arn = stack.import(StackName::Data, "DatabaseInstanceArn", ParameterType::String);
+    let backup_key = stack.import(StackName::Keys, outputs::BACKUP_KEY_ARN, ParameterType::String);
+    let database_arn = stack.import(StackName::Data, outputs::DATABASE_INSTANCE_ARN, ParameterType::String);
     let b = &p.backup;
     let t = &mut stack.template;
 

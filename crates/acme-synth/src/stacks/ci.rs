@@ -170,7 +170,7 @@ fn arn(service: &str, resource: &str) -> Expr {
 }
 
 fn role_arn(name: &str) -> Expr {
-    Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}"))
+    Expr::sub(names::role_arn(name))
 }
 
 /// The trust policy; `provider` is the GitHub OIDC provider's ARN.
@@ -275,8 +275,7 @@ fn platform_roles(p: &Platform, deployed: &[Stack]) -> Vec<Expr> {
                     exact.insert(name.to_owned());
                 }
                 None => {
-                    let generated = format!("{}-*", names::stack(&p.name, stack.name));
-                    patterns.insert(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{generated}"));
+                    patterns.insert(names::role_arn(&format!("{}-*", names::stack(&p.name, stack.name))));
                 }
             }
         }
@@ -337,12 +336,9 @@ fn exec_permissions(p: &Platform, deployed: &[Stack]) -> PolicyDocument {
         SERVICE_LINKED_ROLES.iter().filter(|(ty, _)| types.contains(ty)).map(|(_, service)| *service).collect();
     if !linked.is_empty() {
         statements.push(
-            Statement::allow(
-                &["iam:CreateServiceLinkedRole"],
-                vec![Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*")],
-            )
-            .sid("ServiceLinkedRolesOfTheServicesUsed")
-            .condition(json!({ "StringEquals": { "iam:AWSServiceName": linked } })),
+            Statement::allow(&["iam:CreateServiceLinkedRole"], vec![role_arn("aws-service-role/*")])
+                .sid("ServiceLinkedRolesOfTheServicesUsed")
+                .condition(json!({ "StringEquals": { "iam:AWSServiceName": linked } })),
         );
     }
     statements.push(

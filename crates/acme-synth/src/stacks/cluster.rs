@@ -29,8 +29,9 @@
 
 use crate::stacks::edge::stable_hash;
 use crate::stacks::names::{self, outputs};
+use crate::stacks::no_egress;
 use crate::{Stack, StackName};
-use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup};
+use acme_cfn::resources::ec2::{IngressRule, SecurityGroup};
 use acme_cfn::resources::eks::{
     AccessConfig, AccessEntry, AccessPolicy, AccessScope, Addon, BlockStorage, Cluster, ClusterLogging, ComputeConfig,
     ElasticLoadBalancing, EncryptionConfig, KubernetesNetworkConfig, Logging, LoggingTypeConfig, Provider,
@@ -179,12 +180,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: None,
             }],
             // The control plane reaches nodes and pods through the cluster group EKS manages.
-            security_group_egress: vec![EgressRule {
-                description: "No egress: matches nothing".into(),
-                ip_protocol: "-1".into(),
-                cidr_ip: Some("127.0.0.1/32".into()),
-                ..EgressRule::default()
-            }],
+            security_group_egress: vec![no_egress()],
         },
     );
 

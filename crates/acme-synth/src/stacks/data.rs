@@ -5,8 +5,10 @@
 //! Secrets Manager, and its logs exported into log groups created here beforehand, so that they
 //! are encrypted with the logs key and kept.
 
+use crate::stacks::names::outputs;
+use crate::stacks::no_egress;
 use crate::{Stack, StackName};
-use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup};
+use acme_cfn::resources::ec2::{IngressRule, SecurityGroup};
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Role, Statement, aws_managed};
 use acme_cfn::resources::logs::LogGroup;
 use acme_cfn::resources::rds::{
@@ -73,12 +75,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: Some(cluster_sg),
             }],
             // The database opens no connections; a rule matching nothing replaces the default allow-all.
-            security_group_egress: vec![EgressRule {
-                description: "No egress: matches nothing".into(),
-                ip_protocol: "-1".into(),
-                cidr_ip: Some("127.0.0.1/32".into()),
-                ..EgressRule::default()
-            }],
+            security_group_egress: vec![no_egress()],
         },
     );
 
@@ -212,14 +209,14 @@ pub fn build(p: &Platform) -> Stack {
 
     t.output("DatabaseInstanceId", "Identifier of the RDS instance.", Expr::r#ref(DATABASE));
     t.output(
-        "DatabaseInstanceArn",
+        outputs::DATABASE_INSTANCE_ARN,
         "ARN of the RDS instance (the backup stack selects it).",
         Expr::sub(format!("arn:${{AWS::Partition}}:rds:${{AWS::Region}}:${{AWS::AccountId}}:db:${{{DATABASE}}}")),
     );
-    t.output("DatabaseEndpoint", "Host name of the RDS instance.", Expr::att(DATABASE, "Endpoint.Address"));
-    t.output("DatabasePort", "Port of the RDS instance.", Expr::att(DATABASE, "Endpoint.Port"));
+    t.output(outputs::DATABASE_ENDPOINT, "Host name of the RDS instance.", Expr::att(DATABASE, "Endpoint.Address"));
+    t.output(outputs::DATABASE_PORT, "Port of the RDS instance.", Expr::att(DATABASE, "Endpoint.Port"));
     t.output(
-        "DatabaseSecretArn",
+        outputs::DATABASE_SECRET_ARN,
         "ARN of the RDS-managed Secrets Manager secret holding the master credentials.",
         Expr::att(DATABASE, "MasterUserSecret.SecretArn"),
     );
@@ -231,7 +228,8 @@ pub fn build(p: &Platform) -> Stack {
     stack
 }
 
-fn engine_name(engine: Engine) -> &'static str {
+/// The engine as RDS names it.
+pub fn engine_name(engine: Engine) -> &'static str {
     match engine {
         Engine::Postgres => "postgres",
         Engine::Mysql => "mysql",
@@ -326,8 +324,7 @@ fn performance_insights_supported(engine: Engine, class: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stacks::testing::{prop, resource};
-
+    use crate::stacks::testing::{param, prop, resource};
     use serde_json::Value;
 
     fn build_with(f: impl FnOnce(&mut Database)) -> Stack {
@@ -343,10 +340,6 @@ mod tests {
             db.engine = Engine::Mysql;
             db.version = version.into();
         })
-    }
-
-    fn param(name: &str) -> Value {
-        json!({ "Ref": name })
     }
 
     #[test]

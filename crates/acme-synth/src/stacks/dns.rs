@@ -25,7 +25,7 @@
 //! DS record at the parent (a step outside CloudFormation), and a signed zone whose key is
 //! later disabled or deleted stops resolving for every validating resolver.
 
-use crate::stacks::names;
+use crate::stacks::names::{self, outputs};
 use crate::{Stack, StackName};
 use acme_cfn::resources::acm::{Certificate, DomainValidationOption};
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Statement};
@@ -68,21 +68,28 @@ fn query_log_group_name(p: &Platform) -> String {
     format!("/aws/route53/{}", p.domain)
 }
 
+/// The query log group's ARN as Route 53 documents it (`Fn::Sub` text): the group's `Arn`
+/// attribute ends in `:*`, which names its streams rather than the group.
+fn query_log_group_arn(p: &Platform) -> String {
+    format!("arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{}", query_log_group_name(p))
+}
+
 pub fn build(p: &Platform) -> Stack {
     let mut stack = Stack::new(
         StackName::Dns,
         format!("{}: public hosted zone, ACM certificates validated in it, private hosted zone", p.name),
     );
-    let vpc = p.dns.private_zone.is_some().then(|| stack.import(StackName::Network, "VpcId", ParameterType::VpcId));
-    let logs_key = query_logging(p).then(|| stack.import(StackName::Keys, "LogsKeyArn", ParameterType::String));
+    let vpc =
+        p.dns.private_zone.is_some().then(|| stack.import(StackName::Network, outputs::VPC_ID, ParameterType::VpcId));
+    let logs_key =
+        query_logging(p).then(|| stack.import(StackName::Keys, outputs::LOGS_KEY_ARN, ParameterType::String));
     let t = &mut stack.template;
 
     if let Some(logs_key) = logs_key {
-        let group = query_log_group_name(p);
         t.add(
             QUERY_LOG_GROUP,
             LogGroup {
-                log_group_name: Some(group.clone().into()),
+                log_group_name: Some(query_log_group_name(p).into()),
                 retention_in_days: QUERY_LOG_RETENTION_DAYS,
                 kms_key_id: logs_key,
             },
@@ -97,9 +104,7 @@ pub fn build(p: &Platform) -> Stack {
                 policy_document: PolicyDocument::new(vec![
                     Statement::allow(
                         &["logs:CreateLogStream", "logs:PutLogEvents"],
-                        vec![Expr::sub(format!(
-                            "arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{group}:*"
-                        ))],
+                        vec![Expr::sub(format!("{}:*", query_log_group_arn(p)))],
                     )
                     .sid("Route53QueryLogs")
                     .principal(Principal::service("route53.amazonaws.com"))
@@ -125,13 +130,8 @@ pub fn build(p: &Platform) -> Stack {
                             comment: format!("{}: public names of the platform", p.name),
                         }),
                         vpcs: vec![],
-                        // The ARN as Route 53 documents it: the log group's `Arn` attribute
-                        // ends in `:*`, which names its streams rather than the group.
                         query_logging_config: logging.then(|| QueryLoggingConfig {
-                            cloud_watch_logs_log_group_arn: Expr::sub(format!(
-                                "arn:${{AWS::Partition}}:logs:{QUERY_LOG_REGION}:${{AWS::AccountId}}:log-group:{}",
-                                query_log_group_name(p)
-                            )),
+                            cloud_watch_logs_log_group_arn: Expr::sub(query_log_group_arn(p)),
                         }),
                     },
                 )
@@ -143,7 +143,7 @@ pub fn build(p: &Platform) -> Stack {
         }
         ZoneSource::Existing { id } => Expr::Lit(id.clone()),
     };
-    t.output(names::outputs::HOSTED_ZONE_ID, format!("Public hosted zone of {}", p.domain), zone.clone());
+    t.output(outputs::HOSTED_ZONE_ID, format!("Public hosted zone of {}", p.domain), zone.clone());
     if p.dns.zone == ZoneSource::Create {
         t.output(
             "HostedZoneNameServers",
@@ -189,11 +189,7 @@ pub fn build(p: &Platform) -> Stack {
             },
         )
         .retain();
-        t.output(
-            names::outputs::PRIVATE_HOSTED_ZONE_ID,
-            format!("Private hosted zone {name}"),
-            Expr::r#ref(PRIVATE_ZONE),
-        );
+        t.output(outputs::PRIVATE_HOSTED_ZONE_ID, format!("Private hosted zone {name}"), Expr::r#ref(PRIVATE_ZONE));
     }
     stack
 }

@@ -49,6 +49,11 @@ const MAX_IDLE_TIMEOUT_SECONDS: u32 = 4000;
 pub const DEREGISTRATION_DELAY_SECONDS: u32 = 30;
 pub const WEBSOCKET_DEREGISTRATION_DELAY_SECONDS: u32 = 300;
 
+/// Health checks of the target groups: every 15 s, healthy after 2 in a row. The pods' rollout
+/// waits that long for a new pod (`kubernetes::workload::MIN_READY_SECONDS`).
+pub const HEALTH_CHECK_INTERVAL_SECONDS: u32 = 15;
+pub const HEALTHY_THRESHOLD_COUNT: u32 = 2;
+
 /// Requests one client IP may send in five minutes before the WAF blocks it (about 10/s).
 pub const WAF_RATE_LIMIT_PER_5_MIN: u64 = 3000;
 
@@ -236,6 +241,11 @@ fn path_depth(path: Option<&str>) -> usize {
 /// 64-bit FNV-1a: fixed across platforms, Rust versions and runs (unlike `DefaultHasher`).
 pub fn stable_hash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// The deregistration delay of a service's target groups.
+pub fn deregistration_delay(s: &Service) -> u32 {
+    if s.websocket { WEBSOCKET_DEREGISTRATION_DELAY_SECONDS } else { DEREGISTRATION_DELAY_SECONDS }
 }
 
 /// The ALB idle timeout: the configured one, raised for WebSocket services.
@@ -522,20 +532,15 @@ pub fn build(p: &Platform) -> Stack {
 
     for target in &targets {
         let service = target.service;
-        let mut attributes = vec![];
+        let mut attributes =
+            vec![Attribute::new("deregistration_delay.timeout_seconds", deregistration_delay(service).to_string())];
         if service.websocket {
-            attributes.push(Attribute::new(
-                "deregistration_delay.timeout_seconds",
-                WEBSOCKET_DEREGISTRATION_DELAY_SECONDS.to_string(),
-            ));
             // Clients that reconnect (or fall back to long polling) return to the pod
             // that holds their session state.
             attributes.push(Attribute::new("stickiness.enabled", "true"));
             attributes.push(Attribute::new("stickiness.type", "lb_cookie"));
             attributes.push(Attribute::new("stickiness.lb_cookie.duration_seconds", "86400"));
         } else {
-            attributes
-                .push(Attribute::new("deregistration_delay.timeout_seconds", DEREGISTRATION_DELAY_SECONDS.to_string()));
             // Spreads requests of uneven cost better than round robin; pointless for
             // long-lived sticky WebSocket connections.
             attributes.push(Attribute::new("load_balancing.algorithm.type", "least_outstanding_requests"));
@@ -560,9 +565,9 @@ pub fn build(p: &Platform) -> Stack {
                 health_check_protocol: "HTTP".into(),
                 health_check_path: service.health.path.clone(),
                 health_check_port: Some(health_check_port),
-                health_check_interval_seconds: 15,
+                health_check_interval_seconds: HEALTH_CHECK_INTERVAL_SECONDS,
                 health_check_timeout_seconds: 5,
-                healthy_threshold_count: 2,
+                healthy_threshold_count: HEALTHY_THRESHOLD_COUNT,
                 unhealthy_threshold_count: 3,
                 matcher: Matcher { http_code: "200-399".into() },
                 target_group_attributes: attributes,
@@ -707,6 +712,7 @@ pub fn build(p: &Platform) -> Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stacks::testing::resource;
     use acme_cfn::Resource;
     use acme_spec::fixture;
     use serde_json::{Value, json};
@@ -724,10 +730,6 @@ mod tests {
         s.routes = routes;
         s.websocket = false;
         s
-    }
-
-    fn resource<'a>(stack: &'a Stack, id: &str) -> &'a Resource {
-        stack.template.resources.get(id).unwrap_or_else(|| panic!("no resource {id}"))
     }
 
     fn prop<'a>(r: &'a Resource, path: &str) -> &'a Value {

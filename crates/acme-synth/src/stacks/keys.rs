@@ -262,11 +262,7 @@ fn usage(p: &Platform, purpose: Purpose) -> Vec<Statement> {
                 .principal(account())
                 .condition(json!({
                     "ArnEquals": {
-                        "aws:PrincipalArn": Expr::sub(format!(
-                            "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}",
-                            names::cluster_role(p)
-                        ))
-                        .to_value()
+                        "aws:PrincipalArn": Expr::sub(names::role_arn(&names::cluster_role(p))).to_value()
                     }
                 })),
         ],

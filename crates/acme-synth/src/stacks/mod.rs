@@ -2,6 +2,7 @@
 //! a stack may import only outputs of stacks built before it in [`build_all`].
 
 use crate::Stack;
+use acme_cfn::resources::ec2::EgressRule;
 use acme_spec::Platform;
 
 pub mod backup;
@@ -33,6 +34,17 @@ pub const STATEFUL_TYPES: &[&str] = &[
     "AWS::ECR::Repository",
     "AWS::Backup::BackupVault",
 ];
+
+/// The egress of a security group that opens no connection. An empty list would leave AWS's
+/// default allow-all in place, so the group gets one rule that no traffic leaving it matches.
+pub fn no_egress() -> EgressRule {
+    EgressRule {
+        description: "No egress: matches nothing".into(),
+        ip_protocol: "-1".into(),
+        cidr_ip: Some("127.0.0.1/32".into()),
+        ..EgressRule::default()
+    }
+}
 
 /// Every stack of the platform, in dependency order.
 pub fn build_all(p: &Platform) -> Vec<Stack> {

@@ -74,9 +74,15 @@ pub fn service_role(p: &Platform, service: &str) -> String {
 /// (`kubernetes::platform`). An admin (`cluster.admin_role_arns`) applies that binding once.
 pub const DEPLOYER_GROUP: &str = "acmectl-deployers";
 
+/// ARN of the role `name` (or a pattern, `name` ending in `*`) of the deploying account, as
+/// `Fn::Sub` text: a policy may have to name a role that a later stack creates.
+pub fn role_arn(name: &str) -> String {
+    format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}")
+}
+
 /// ARN pattern matching every service role of the platform, for `aws:PrincipalArn` conditions.
 pub fn service_role_pattern(p: &Platform) -> String {
-    format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}-svc-*", p.name)
+    role_arn(&format!("{}-svc-*", p.name))
 }
 
 /// Registry output carrying the repository URI of a service.

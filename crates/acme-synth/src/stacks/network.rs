@@ -22,10 +22,11 @@
 //! `DefaultSecurityGroupId`, so the deploy can revoke its rules through the EC2 API.
 
 use crate::stacks::names::outputs;
+use crate::stacks::no_egress;
 use crate::{Stack, StackName};
 use acme_cfn::resources::Tag;
 use acme_cfn::resources::ec2::{
-    EgressRule, Eip, FlowLog, IngressRule, InternetGateway, NatGateway, Route, RouteTable, SecurityGroup, Subnet,
+    Eip, FlowLog, IngressRule, InternetGateway, NatGateway, Route, RouteTable, SecurityGroup, Subnet,
     SubnetRouteTableAssociation, Vpc, VpcEndpoint, VpcGatewayAttachment,
 };
 use acme_cfn::resources::iam::{InlinePolicy, PolicyDocument, Principal, Role, Statement};
@@ -48,6 +49,11 @@ pub const S3_ENDPOINT: &str = "S3Endpoint";
 /// Logical id of the tier's subnet in zone `zone` (0-based): `PublicSubnet1`.
 pub fn subnet_id(tier: Tier, zone: u8) -> String {
     format!("{}Subnet{}", acme_cfn::pascal(tier.slug()), zone + 1)
+}
+
+/// Logical id of the private route table of zone `zone` (0-based): `PrivateRouteTable1`.
+fn private_route_table_id(zone: u8) -> String {
+    format!("PrivateRouteTable{}", zone + 1)
 }
 
 fn tier_output(tier: Tier) -> &'static str {
@@ -157,12 +163,11 @@ pub fn build(p: &Platform) -> Stack {
     .depends_on(GATEWAY_ATTACHMENT);
 
     // Private tier: a NAT gateway and a route table per zone.
-    let mut private_route_tables = vec![];
     for z in &layout {
         let n = z.zone + 1;
         let eip = format!("NatEip{n}");
         let nat = format!("NatGateway{n}");
-        let table = format!("PrivateRouteTable{n}");
+        let table = private_route_table_id(z.zone);
         t.add(&eip, Eip { domain: "vpc".into(), tags: vec![name_tag(p, &format!("nat-{n}"))] })
             .depends_on(GATEWAY_ATTACHMENT);
         t.add(
@@ -183,7 +188,6 @@ pub fn build(p: &Platform) -> Stack {
                 nat_gateway_id: Some(Expr::r#ref(&nat)),
             },
         );
-        private_route_tables.push(table);
     }
 
     // Database tier: the local route only.
@@ -191,7 +195,7 @@ pub fn build(p: &Platform) -> Stack {
 
     for z in &layout {
         associate(t, &subnet_id(Tier::Public, z.zone), PUBLIC_ROUTE_TABLE);
-        associate(t, &subnet_id(Tier::Private, z.zone), &format!("PrivateRouteTable{}", z.zone + 1));
+        associate(t, &subnet_id(Tier::Private, z.zone), &private_route_table_id(z.zone));
         associate(t, &subnet_id(Tier::Database, z.zone), DATABASE_ROUTE_TABLE);
     }
 
@@ -244,7 +248,7 @@ pub fn build(p: &Platform) -> Stack {
             service_name: Expr::sub("com.amazonaws.${AWS::Region}.s3"),
             vpc_endpoint_type: "Gateway".into(),
             private_dns_enabled: None,
-            route_table_ids: private_route_tables.iter().map(Expr::r#ref).collect(),
+            route_table_ids: layout.iter().map(|z| Expr::r#ref(private_route_table_id(z.zone))).collect(),
             subnet_ids: vec![],
             security_group_ids: vec![],
             policy_document: None,
@@ -264,12 +268,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: None,
             }],
             // Endpoints only answer; a rule matching nothing replaces the default allow-all.
-            security_group_egress: vec![EgressRule {
-                description: "No egress: matches nothing".into(),
-                ip_protocol: "-1".into(),
-                cidr_ip: Some("127.0.0.1/32".into()),
-                ..EgressRule::default()
-            }],
+            security_group_egress: vec![no_egress()],
         },
     );
     for (service, _why) in INTERFACE_ENDPOINTS {

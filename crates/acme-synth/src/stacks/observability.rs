@@ -668,12 +668,9 @@ fn dashboard_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stacks::testing::resource;
     use acme_cfn::Resource;
     use acme_spec::{Route, Service, fixture};
-
-    fn resource<'a>(stack: &'a Stack, id: &str) -> &'a Resource {
-        stack.template.resources.get(id).unwrap_or_else(|| panic!("no resource {id}"))
-    }
 
     fn prop<'a>(r: &'a Resource, path: &str) -> &'a Value {
         r.property(path).unwrap_or_else(|| panic!("no property {path}"))

@@ -102,6 +102,9 @@ pub fn build(p: &Platform) -> Stack {
     let ci_role = stack.import(StackName::Ci, names::outputs::CI_ROLE_ARN, ParameterType::String);
     let t = &mut stack.template;
 
+    // The same for every repository.
+    let lifecycle_policy = LifecyclePolicy { lifecycle_policy_text: lifecycle_policy_text(), registry_id: None };
+    let policy = repository_policy(&node_role, &ci_role);
     for service in &p.services {
         let id = repository_id(&service.name);
         t.add(
@@ -114,8 +117,8 @@ pub fn build(p: &Platform) -> Stack {
                     encryption_type: "KMS".into(),
                     kms_key: Some(key.clone()),
                 }),
-                lifecycle_policy: Some(LifecyclePolicy { lifecycle_policy_text: lifecycle_policy_text(), registry_id: None }),
-                repository_policy_text: Some(repository_policy(&node_role, &ci_role)),
+                lifecycle_policy: Some(lifecycle_policy.clone()),
+                repository_policy_text: Some(policy.clone()),
                 empty_on_delete: Some(false),
                 tags: vec![],
             },
