@@ -245,6 +245,11 @@ impl Template {
     pub fn inline_body(&self) -> Result<String, TooLargeInline> {
         let value = self.to_value();
         let yaml = crate::yaml::to_string(&value);
+        Self::inline_body_of(&value, yaml)
+    }
+
+    /// [`Template::inline_body`] of a template already rendered: its `value` and `yaml`.
+    pub fn inline_body_of(value: &Value, yaml: String) -> Result<String, TooLargeInline> {
         if yaml.len() <= quotas::INLINE_TEMPLATE_BYTES {
             return Ok(yaml);
         }

@@ -2,6 +2,7 @@ use crate::kubernetes::{self, Manifests, Values};
 use crate::pipelines::{self, Pipelines};
 use crate::stacks;
 use crate::{Plan, Stack};
+use acme_cfn::Template;
 use acme_spec::Platform;
 use std::collections::BTreeMap;
 
@@ -26,39 +27,48 @@ pub fn synthesize(platform: &Platform) -> Artifacts {
     Artifacts { stacks, plan, kubernetes, pipelines }
 }
 
+/// Where a platform's templates meet CloudFormation's limits, each as `<stack> stack: <what>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Every quota a stack exceeds: such a platform cannot deploy, so synthesis reports it
+    /// instead of writing it.
+    pub quota_excess: Vec<String>,
+    /// The stacks too large to send inline, the only way `acmectl deploy` sends templates.
+    /// They are valid CloudFormation (up to 1 MB through S3), so synthesis writes them and
+    /// says so.
+    pub too_large_to_send_inline: Vec<String>,
+}
+
 impl Artifacts {
     pub fn stack(&self, name: crate::StackName) -> Option<&Stack> {
         self.stacks.iter().find(|s| s.name == name)
     }
 
-    /// Every CloudFormation quota a stack exceeds, as `<stack> stack: <excess>`: such a
-    /// platform cannot deploy, so synthesis reports it instead of writing it.
-    pub fn quota_excess(&self) -> Vec<String> {
-        self.stacks
-            .iter()
-            .flat_map(|s| {
-                let bytes = acme_cfn::yaml::to_string(&s.template.to_value()).len();
-                s.template.quota_excess(bytes).into_iter().map(move |e| format!("{} stack: {e}", s.name))
-            })
-            .collect()
-    }
-
-    /// The stacks whose template is too large to send inline, the only way `acmectl deploy`
-    /// sends templates: as `<stack> stack: <bytes>`. They are valid CloudFormation (up to
-    /// 1 MB through S3), so synthesis writes them and says so.
-    pub fn too_large_to_send_inline(&self) -> Vec<String> {
-        self.stacks
-            .iter()
-            .filter_map(|s| s.template.inline_body().err().map(|too_large| (s.name, too_large)))
-            .map(|(name, too_large)| {
-                format!(
-                    "{name} stack: {} bytes as YAML, {} as compact JSON (the limit is {})",
+    /// What CloudFormation's limits say of each stack's template, rendered once for all of
+    /// them.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        for s in &self.stacks {
+            let value = s.template.to_value();
+            let yaml = acme_cfn::yaml::to_string(&value);
+            let excess = s.template.quota_excess(yaml.len());
+            limits.quota_excess.extend(excess.into_iter().map(|e| format!("{} stack: {e}", s.name)));
+            if let Err(too_large) = Template::inline_body_of(&value, yaml) {
+                limits.too_large_to_send_inline.push(format!(
+                    "{} stack: {} bytes as YAML, {} as compact JSON (the limit is {})",
+                    s.name,
                     too_large.yaml_bytes,
                     too_large.json_bytes,
                     acme_cfn::quotas::INLINE_TEMPLATE_BYTES
-                )
-            })
-            .collect()
+                ));
+            }
+        }
+        limits
+    }
+
+    /// [`Limits::quota_excess`] alone.
+    pub fn quota_excess(&self) -> Vec<String> {
+        self.limits().quota_excess
     }
 
     /// Output files by path relative to the output folder, rendered.

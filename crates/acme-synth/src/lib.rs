@@ -14,6 +14,6 @@ mod plan;
 mod stack;
 pub mod stacks;
 
-pub use artifacts::{Artifacts, synthesize};
+pub use artifacts::{Artifacts, Limits, synthesize};
 pub use plan::{Plan, PlanInput, PlanStack};
 pub use stack::{Input, Stack, StackName};

@@ -7,13 +7,13 @@ use serde_json::json;
 pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
     let checked = check::evaluate(&args.file, &args.rules)?;
     let (platform, artifacts, report) = (&checked.platform, &checked.artifacts, &checked.report);
-    let excess = artifacts.quota_excess();
-    if !excess.is_empty() {
+    let limits = artifacts.limits();
+    if !limits.quota_excess.is_empty() {
         return Err(Failure::Input(miette::miette!(
             help = "split the platform in two, or give fewer services their own role or bucket",
             "{} describes a platform CloudFormation cannot deploy:\n  {}",
             args.file.display(),
-            excess.join("\n  ")
+            limits.quota_excess.join("\n  ")
         )));
     }
     // The gate: nothing is written while a finding stands that acme.yaml does not accept.
@@ -31,7 +31,7 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
             return Ok(Code::Findings);
         }
     }
-    let too_large = artifacts.too_large_to_send_inline();
+    let too_large = &limits.too_large_to_send_inline;
     if !too_large.is_empty() && global.output == OutputFormat::Text {
         eprintln!(
             "warning: `acmectl deploy` will refuse this platform: it sends templates inline only (sending them \
