@@ -305,7 +305,7 @@ impl Deployer {
             (_, Some(values)) => {
                 // prepare_as reads the stack again instead of taking `state`, on purpose: a stack
                 // seen in REVIEW_IN_PROGRESS may be an interrupted deploy's execution just starting,
-                // which a fresh read is likelier to see begun; taken as never executed, it is deleted.
+                // which prepare_as tells from one never executed by its change sets, and waits for.
                 let prepared = self.prepare_as(&stack_name, &plan.body, &values, plan.role_arn.as_deref()).await?;
                 plan.values = values;
                 match prepared {

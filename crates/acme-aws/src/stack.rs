@@ -12,7 +12,8 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, ResourceChange, StackStatus, TemplateStage,
+    Capability, ChangeSetStatus, ChangeSetType, ExecutionStatus, Parameter, Replacement, ResourceChange, StackStatus,
+    TemplateStage,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -329,7 +330,13 @@ impl Deployer {
         parameters: &BTreeMap<String, String>,
         role_arn: Option<&str>,
     ) -> Result<Prepared, Error> {
-        let kind = match self.settled(stack_name, Review::Settled, None).await? {
+        let mut state = self.settled(stack_name, Review::Settled, None).await?;
+        if state.as_ref().is_some_and(|s| s.status == "REVIEW_IN_PROGRESS") && self.executing(stack_name).await? {
+            // A deploy interrupted right after ExecuteChangeSet: CloudFormation is about to
+            // create the stack. Deleting it now could orphan what it retains; wait it out.
+            state = self.settled(stack_name, Review::Pending, None).await?;
+        }
+        let kind = match state {
             None => ChangeSetKind::Create,
             // A stack whose first change set was never executed (a plan, an interrupted run)
             // holds nothing: it is deleted, and created afresh by a new change set. (Adding a
@@ -439,6 +446,21 @@ impl Deployer {
             .await
             .map_err(|e| Error::aws(stack_name, "DeleteChangeSet", e))?;
         Ok(())
+    }
+
+    /// Whether a change set of `stack_name` has been executed: its stack may still show
+    /// `REVIEW_IN_PROGRESS` for a moment after ExecuteChangeSet.
+    async fn executing(&self, stack_name: &str) -> Result<bool, Error> {
+        let out = self
+            .cfn
+            .list_change_sets()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| Error::aws(stack_name, "ListChangeSets", e))?;
+        Ok(out.summaries().iter().any(|c| {
+            matches!(c.execution_status(), Some(ExecutionStatus::ExecuteInProgress | ExecutionStatus::ExecuteComplete))
+        }))
     }
 
     /// Throw away a change set that will not run. A `CREATE` change set made the stack (in

@@ -468,6 +468,43 @@ fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
 }
 
 #[test]
+fn a_stack_whose_change_set_just_started_executing_is_waited_for_not_deleted() {
+    let w = World::new();
+    w.run(&["deploy", "--yes", "--stack", "ci"]).ok();
+    // Right after ExecuteChangeSet a new stack still shows REVIEW_IN_PROGRESS for a moment,
+    // as one made by a plan and never executed does; its change set says which. The proxy
+    // plays that moment until acmectl asks for the change sets.
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = asked.clone();
+    let proxy = Proxy::start(w.moto.port(), move |r| match r.action.as_str() {
+        "ListChangeSets" => {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            Verdict::Rewrite(Box::new(|_| {
+                "<ListChangeSetsResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+                 <ListChangeSetsResult><Summaries><member><StackName>acme-ci</StackName>\
+                 <ChangeSetName>acmectl-deploy</ChangeSetName><Status>CREATE_COMPLETE</Status>\
+                 <ExecutionStatus>EXECUTE_IN_PROGRESS</ExecutionStatus></member></Summaries>\
+                 </ListChangeSetsResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
+                 </ListChangeSetsResponse>"
+                    .to_owned()
+            }))
+        }
+        "DescribeStacks" if r.body.contains("acme-ci") && !seen.load(std::sync::atomic::Ordering::SeqCst) => {
+            Verdict::Rewrite(Box::new(|b| {
+                b.replace("<StackStatus>CREATE_COMPLETE<", "<StackStatus>REVIEW_IN_PROGRESS<")
+            }))
+        }
+        _ => Verdict::Pass,
+    });
+    let run = w.run_at(&proxy.endpoint, &["deploy", "--yes", "--stack", "ci"]);
+    run.ok();
+    assert!(asked.load(std::sync::atomic::Ordering::SeqCst), "the change sets were looked at");
+    assert_eq!(proxy.count("DeleteStack", false), 0, "{}", run.stderr);
+    assert!(run.stdout.contains("No changes: no change set was executed."), "{}", run.stdout);
+    assert_eq!(w.status("acme-ci").as_deref(), Some("CREATE_COMPLETE"));
+}
+
+#[test]
 fn update_rollback_failed_names_the_exact_way_out() {
     let w = World::new();
     w.run(&["deploy", "--yes", "--stack", "ci"]).ok();
