@@ -13,7 +13,7 @@
 
 use crate::sketch::{Cell, EdgeKind, Line, NodeKind, Sketch, card, wrapped};
 use crate::text::Style;
-use acme_spec::{Engine, Platform, Tier, Use, ZoneSource, ZoneSubnets};
+use acme_spec::{Platform, Tier, Use, ZoneSource, ZoneSubnets};
 use acme_synth::stacks::{edge, keys};
 
 /// Widest a line of node text gets before it wraps.
@@ -217,10 +217,7 @@ pub fn sketch(p: &Platform) -> Sketch {
     caption(&mut s, &subnets, Tier::Database, database_note, database_layer, database_band);
     let mut data_edges = vec![];
     let rds = p.database.as_ref().map(|db| {
-        let engine = match db.engine {
-            Engine::Postgres => "PostgreSQL",
-            Engine::Mysql => "MySQL",
-        };
+        let engine = db.engine.label();
         let primary = card(
             format!("Amazon RDS {engine} {}", db.version),
             format!("{} · {}–{} GB", db.class, db.storage_gb, db.max_storage_gb),

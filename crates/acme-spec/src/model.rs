@@ -266,6 +266,14 @@ impl Engine {
             Engine::Mysql => 3306,
         }
     }
+
+    /// The engine's name as people write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Postgres => "PostgreSQL",
+            Engine::Mysql => "MySQL",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -240,11 +240,7 @@ impl Validator {
                 Engine::Postgres => "use a quoted PostgreSQL major version from \"13\" to \"18\", e.g. \"17\"",
                 Engine::Mysql => "use a quoted MySQL version \"8.0\" or \"8.4\"",
             };
-            self.error(
-                "database.version",
-                format!("`{version}` is not a supported {} version", engine_label(engine)),
-                help,
-            );
+            self.error("database.version", format!("`{version}` is not a supported {} version", engine.label()), help);
         }
         let class = d.class.unwrap_or_else(|| "db.r7g.large".into());
         let parts: Vec<&str> = class.split('.').collect();
@@ -1192,13 +1188,6 @@ pub fn parse_property_path(text: &str) -> Result<Vec<PathStep>, String> {
 /// A name as it appears in logical ids: letters and digits only, lowercased.
 fn squash(name: &str) -> String {
     name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
-}
-
-fn engine_label(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Postgres => "PostgreSQL",
-        Engine::Mysql => "MySQL",
-    }
 }
 
 pub fn is_dns_name(value: &str) -> bool {
