@@ -458,7 +458,8 @@ impl Deployer {
             .send()
             .await
             .map_err(|e| Error::aws(stack_name, "ListChangeSets", e))?;
-        Ok(out.summaries().iter().any(|c| {
+        // Filtered by stack here too: moto lists every stack's change sets.
+        Ok(out.summaries().iter().filter(|c| c.stack_name() == Some(stack_name)).any(|c| {
             matches!(c.execution_status(), Some(ExecutionStatus::ExecuteInProgress | ExecutionStatus::ExecuteComplete))
         }))
     }
