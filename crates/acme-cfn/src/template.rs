@@ -1,4 +1,4 @@
-use crate::Expr;
+use crate::{Condition, Expr};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -25,6 +25,8 @@ pub struct Resource {
     pub deletion_policy: Option<Policy>,
     pub update_replace_policy: Option<Policy>,
     pub metadata: Map<String, Value>,
+    /// The template condition under which the resource exists.
+    pub condition: Option<String>,
 }
 
 impl Resource {
@@ -39,6 +41,12 @@ impl Resource {
     pub fn snapshot(&mut self) -> &mut Self {
         self.deletion_policy = Some(Policy::Snapshot);
         self.update_replace_policy = Some(Policy::Snapshot);
+        self
+    }
+
+    /// Create the resource only while the template condition `name` holds.
+    pub fn condition(&mut self, name: impl Into<String>) -> &mut Self {
+        self.condition = Some(name.into());
         self
     }
 
@@ -67,6 +75,9 @@ impl Resource {
     fn to_value(&self) -> Value {
         let mut v = Map::new();
         v.insert("Type".into(), json!(self.resource_type));
+        if let Some(condition) = &self.condition {
+            v.insert("Condition".into(), json!(condition));
+        }
         if !self.depends_on.is_empty() {
             v.insert("DependsOn".into(), json!(self.depends_on));
         }
@@ -126,6 +137,8 @@ pub struct Parameter {
 pub struct Output {
     pub description: String,
     pub value: Expr,
+    /// The template condition under which the output exists.
+    pub condition: Option<String>,
 }
 
 /// One CloudFormation template. Resources, parameters and outputs keep insertion order,
@@ -134,6 +147,7 @@ pub struct Output {
 pub struct Template {
     pub description: String,
     pub parameters: IndexMap<String, Parameter>,
+    pub conditions: IndexMap<String, Condition>,
     pub resources: IndexMap<String, Resource>,
     pub outputs: IndexMap<String, Output>,
 }
@@ -157,12 +171,61 @@ impl Template {
             deletion_policy: None,
             update_replace_policy: None,
             metadata: Map::new(),
+            condition: None,
         };
         self.resources.entry(logical_id).or_insert(resource)
     }
 
+    /// Declare a condition; a repeat of the same name and meaning is a no-op.
+    pub fn add_condition(&mut self, name: impl Into<String>, condition: Condition) -> String {
+        let name = name.into();
+        let previous = self.conditions.insert(name.clone(), condition.clone());
+        assert!(previous.is_none_or(|p| p == condition), "condition {name} declared twice differently");
+        name
+    }
+
+    /// A condition that holds when every one of `operands` does, under `name`; nested
+    /// `Fn::And`s past [`crate::MAX_OPERANDS`]. One operand is returned as it is.
+    pub fn all_of(&mut self, name: &str, operands: &[String]) -> String {
+        self.combine(name, operands, Condition::And)
+    }
+
+    fn combine(&mut self, name: &str, operands: &[String], op: fn(Vec<String>) -> Condition) -> String {
+        match operands {
+            [] => unreachable!("{name}: a condition of no operands"),
+            [one] => one.clone(),
+            _ if operands.len() <= crate::MAX_OPERANDS => self.add_condition(name, op(operands.to_vec())),
+            _ => {
+                let parts: Vec<String> = operands
+                    .chunks(crate::MAX_OPERANDS)
+                    .enumerate()
+                    .map(|(i, chunk)| self.combine(&format!("{name}Part{}", i + 1), chunk, op))
+                    .collect();
+                self.combine(name, &parts, op)
+            }
+        }
+    }
+
     pub fn output(&mut self, name: impl Into<String>, description: impl Into<String>, value: Expr) {
-        self.outputs.insert(name.into(), Output { description: description.into(), value });
+        self.outputs.insert(name.into(), Output { description: description.into(), value, condition: None });
+    }
+
+    /// An output that exists only while `condition` holds, like the resource it names.
+    pub fn conditional_output(
+        &mut self,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        value: Expr,
+        condition: &str,
+    ) {
+        let output = Output { description: description.into(), value, condition: Some(condition.to_owned()) };
+        self.outputs.insert(name.into(), output);
+    }
+
+    /// A condition that holds when one of `operands` does, under `name`; nested `Fn::Or`s
+    /// past [`crate::MAX_OPERANDS`]. One operand is returned as it is.
+    pub fn any_of(&mut self, name: &str, operands: &[String]) -> String {
+        self.combine(name, operands, Condition::Or)
     }
 
     pub fn resources_of_type<'a>(
@@ -191,13 +254,22 @@ impl Template {
             });
             v.insert("Parameters".into(), Value::Object(params.collect()));
         }
+        if !self.conditions.is_empty() {
+            let conditions = self.conditions.iter().map(|(name, c)| (name.clone(), c.to_value()));
+            v.insert("Conditions".into(), Value::Object(conditions.collect()));
+        }
         let resources = self.resources.iter().map(|(id, r)| (id.clone(), r.to_value()));
         v.insert("Resources".into(), Value::Object(resources.collect()));
         if !self.outputs.is_empty() {
-            let outputs = self
-                .outputs
-                .iter()
-                .map(|(name, o)| (name.clone(), json!({ "Description": o.description, "Value": o.value.to_value() })));
+            let outputs = self.outputs.iter().map(|(name, o)| {
+                let mut ov = Map::new();
+                if let Some(condition) = &o.condition {
+                    ov.insert("Condition".into(), json!(condition));
+                }
+                ov.insert("Description".into(), json!(o.description));
+                ov.insert("Value".into(), o.value.to_value());
+                (name.clone(), Value::Object(ov))
+            });
             v.insert("Outputs".into(), Value::Object(outputs.collect()));
         }
         Value::Object(v)

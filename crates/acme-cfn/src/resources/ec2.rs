@@ -16,7 +16,7 @@ pub struct SecurityGroup {
     pub security_group_ingress: Vec<IngressRule>,
     /// Always written: an empty list would leave AWS's default allow-all egress in place,
     /// so groups that need no egress get a rule that matches nothing instead.
-    pub security_group_egress: Vec<EgressRule>,
+    pub security_group_egress: Vec<crate::Cond<EgressRule>>,
 }
 
 impl ResourceProperties for SecurityGroup {

@@ -1,6 +1,6 @@
 //! `AWS::ElasticLoadBalancingV2::*` resource properties.
 
-use crate::{Expr, ExprList, ResourceProperties};
+use crate::{Cond, Expr, ExprList, ResourceProperties};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -16,7 +16,7 @@ pub struct LoadBalancer {
     /// `ipv4`, `dualstack` or `dualstack-without-public-ipv4`.
     pub ip_address_type: String,
     pub subnets: ExprList,
-    pub security_groups: Vec<Expr>,
+    pub security_groups: Vec<Cond<Expr>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub load_balancer_attributes: Vec<Attribute>,
 }
@@ -85,6 +85,9 @@ pub struct Action {
     pub action_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_group_arn: Option<Expr>,
+    /// A forward to several target groups, each taking a share of the requests by weight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_config: Option<ForwardConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_config: Option<RedirectConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,6 +99,23 @@ impl Action {
         Action {
             action_type: "forward".into(),
             target_group_arn: Some(target_group_arn),
+            forward_config: None,
+            redirect_config: None,
+            fixed_response_config: None,
+        }
+    }
+
+    /// Forward to several target groups by weight (0..=999 each; at most 5 groups).
+    pub fn weighted_forward(groups: Vec<(Expr, u32)>) -> Self {
+        Action {
+            action_type: "forward".into(),
+            target_group_arn: None,
+            forward_config: Some(ForwardConfig {
+                target_groups: groups
+                    .into_iter()
+                    .map(|(target_group_arn, weight)| TargetGroupTuple { target_group_arn, weight })
+                    .collect(),
+            }),
             redirect_config: None,
             fixed_response_config: None,
         }
@@ -105,6 +125,7 @@ impl Action {
         Action {
             action_type: "redirect".into(),
             target_group_arn: None,
+            forward_config: None,
             redirect_config: Some(config),
             fixed_response_config: None,
         }
@@ -114,10 +135,24 @@ impl Action {
         Action {
             action_type: "fixed-response".into(),
             target_group_arn: None,
+            forward_config: None,
             redirect_config: None,
             fixed_response_config: Some(config),
         }
     }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ForwardConfig {
+    pub target_groups: Vec<TargetGroupTuple>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetGroupTuple {
+    pub target_group_arn: Expr,
+    pub weight: u32,
 }
 
 /// Redirect target; `#{host}`, `#{path}`, `#{query}` keep the request's own parts.
@@ -155,7 +190,7 @@ pub struct ListenerRule {
     /// 1..=50000; the lowest number is evaluated first.
     pub priority: u32,
     pub conditions: Vec<RuleCondition>,
-    pub actions: Vec<Action>,
+    pub actions: Cond<Vec<Action>>,
 }
 
 impl ResourceProperties for ListenerRule {
@@ -172,6 +207,16 @@ pub struct RuleCondition {
     pub host_header_config: Option<Values>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_pattern_config: Option<Values>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_header_config: Option<HttpHeaderConfig>,
+}
+
+/// A request header and the values that match it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HttpHeaderConfig {
+    pub http_header_name: String,
+    pub values: Vec<String>,
 }
 
 impl RuleCondition {
@@ -180,6 +225,7 @@ impl RuleCondition {
             field: "host-header".into(),
             host_header_config: Some(Values { values: hosts }),
             path_pattern_config: None,
+            http_header_config: None,
         }
     }
 
@@ -188,6 +234,16 @@ impl RuleCondition {
             field: "path-pattern".into(),
             host_header_config: None,
             path_pattern_config: Some(Values { values: patterns }),
+            http_header_config: None,
+        }
+    }
+
+    pub fn http_header(name: &str, values: Vec<String>) -> Self {
+        RuleCondition {
+            field: "http-header".into(),
+            host_header_config: None,
+            path_pattern_config: None,
+            http_header_config: Some(HttpHeaderConfig { http_header_name: name.into(), values }),
         }
     }
 }
@@ -224,8 +280,25 @@ pub struct TargetGroup {
     pub matcher: Matcher,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub target_group_attributes: Vec<Attribute>,
+    /// Targets registered by CloudFormation: fixed addresses, such as the old side's
+    /// servers during a migration. Pods register themselves (`TargetGroupBinding`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetDescription>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<super::Tag>,
+}
+
+/// One target of a target group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetDescription {
+    /// An IP address for `ip` target groups.
+    pub id: String,
+    pub port: u16,
+    /// `all` for an IP address outside the VPC (reached through peering, a VPN or Direct
+    /// Connect); leave out for one inside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
 }
 
 impl ResourceProperties for TargetGroup {

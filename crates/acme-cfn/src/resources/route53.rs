@@ -56,8 +56,9 @@ pub struct RecordSet {
     pub resource_records: Vec<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_identifier: Option<String>,
+    /// 0..=255; with `set_identifier`, the record's share among the records of its name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight: Option<Expr>,
+    pub weight: Option<u32>,
 }
 
 impl ResourceProperties for RecordSet {
