@@ -27,11 +27,29 @@ fn service(name: &str, port: u16) -> Service {
             dockerfile: format!("services/{name}/Dockerfile"),
             test: None,
         },
+        migration: Migration::default(),
     }
 }
 
 fn route(host: &str, path: Option<&str>, port: u16) -> Route {
     Route { host: host.into(), path: path.map(Into::into), port }
+}
+
+/// The bundled file's old side: every host behind `old-lb.acme-legacy.example.net`, and www
+/// (shared by web and api) also reachable from the VPC at two private addresses.
+fn legacy(hosts: &[&str]) -> Legacy {
+    let side = |host: &str| OldSide {
+        public: OldTarget::Name("old-lb.acme-legacy.example.net".into()),
+        private: (host == "www.acme.example.com").then(|| PrivateOrigin {
+            addresses: vec![std::net::Ipv4Addr::new(10, 50, 0, 10), std::net::Ipv4Addr::new(10, 50, 0, 11)],
+            port: 443,
+            protocol: "HTTPS".into(),
+            health_path: "/".into(),
+            health_codes: "200-499".into(),
+        }),
+        requests: None,
+    };
+    Legacy { hosts: hosts.iter().map(|h| ((*h).to_owned(), side(h))).collect() }
 }
 
 /// ACME's platform as the proposal describes it.
@@ -94,7 +112,7 @@ pub fn acme() -> Platform {
             runner: vec![],
         },
         backup: Backup { schedule: "cron(0 5 * * ? *)".into(), retention_days: 35, copy_to: None, vault_lock: None },
-        legacy: Some(Legacy { target: "old-lb.acme-legacy.example.net".into() }),
+        legacy: Some(legacy(&[www, "auth.acme.example.com", "chat.acme.example.com"])),
         overrides: vec![],
         check: CheckPolicy::default(),
     }

@@ -230,6 +230,10 @@ pub struct ServiceInput {
     /// Where the service's code lives in the repository, for its CI/CD pipeline.
     #[serde(default)]
     pub source: Option<SourceInput>,
+    /// How `acmectl migrate` moves it from the old side (`legacy`): steps, bake time,
+    /// probe and the old side's figures.
+    #[serde(default)]
+    pub migration: Option<MigrationInput>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -523,9 +527,143 @@ pub struct VaultLockInput {
     pub changeable_for_days: Option<i64>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// Where the hosts are served today. `acmectl migrate` moves each service over in gated
+/// steps; until a host is migrated, `deploy` leaves its traffic there.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LegacyInput {
-    /// DNS name that serves the hosts today, e.g. `old-lb.acme-legacy.example.net`.
-    pub target: String,
+    /// DNS name that serves every host today (a CNAME target), e.g.
+    /// `old-lb.acme-legacy.example.net`. Hosts listed under `hosts` may say otherwise.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Public IPv4 addresses that serve every host today (A records), instead of `target`.
+    /// Needed for a host at the zone apex, where a CNAME is not allowed.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Private IPv4 addresses of the old side that the VPC can reach (peering, Transit
+    /// Gateway, VPN or Direct Connect). The load balancer forwards to them while services
+    /// that share a host by path move one at a time.
+    #[serde(default)]
+    pub private_addresses: Vec<String>,
+    /// Port the old side serves on at `private_addresses` (default 443).
+    #[serde(default)]
+    pub port: Option<i64>,
+    /// `HTTPS` (default) or `HTTP`: how the load balancer speaks to `private_addresses`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// How the load balancer checks that the old side answers at `private_addresses`.
+    #[serde(default)]
+    pub health: Option<LegacyHealthInput>,
+    /// Hosts that differ from the defaults above, or that the old side never served.
+    #[serde(default)]
+    pub hosts: Vec<LegacyHostInput>,
+}
+
+/// One host's old side, where it differs from the defaults of `legacy`. (The fields repeat
+/// those of [`LegacyInput`]: serde cannot flatten a shared struct into types that reject
+/// unknown fields.)
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyHostInput {
+    /// A public host of the platform (a `routes[].host`).
+    pub host: String,
+    /// The old side never served this host: `deploy` points it at the new load balancer at
+    /// once, and there is nothing to migrate.
+    #[serde(default)]
+    pub new: bool,
+    /// DNS name that serves the host today, instead of `legacy.target`.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Public IPv4 addresses that serve the host today, instead of `legacy.target`.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Private IPv4 addresses of the host's old side, instead of `legacy.private_addresses`.
+    #[serde(default)]
+    pub private_addresses: Vec<String>,
+    /// Port at `private_addresses`, instead of `legacy.port`.
+    #[serde(default)]
+    pub port: Option<i64>,
+    /// `HTTPS` or `HTTP` at `private_addresses`, instead of `legacy.protocol`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Health check of `private_addresses`, instead of `legacy.health`.
+    #[serde(default)]
+    pub health: Option<LegacyHealthInput>,
+    /// The old side's request count for this host in CloudWatch. The migration compares it
+    /// with the new side's to see the split clients really follow (DNS caches), and the
+    /// decommission report shows what the old side still serves.
+    #[serde(default)]
+    pub requests: Option<MetricInput>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyHealthInput {
+    /// Path the load balancer requests (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Status codes that count as healthy: `200`, `200-399` (default `200-499`: any answer
+    /// but a server error shows the old side is up).
+    #[serde(default)]
+    pub codes: Option<String>,
+}
+
+/// A CloudWatch metric, as `aws cloudwatch get-metric-statistics` names it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricInput {
+    /// e.g. `AWS/ELB` or `AWS/ApplicationELB`.
+    pub namespace: String,
+    /// e.g. `RequestCount`.
+    pub metric: String,
+    /// e.g. `{ LoadBalancerName: old-lb }`.
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// How `acmectl migrate` moves the service from the old side.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationInput {
+    /// Percent of the service's traffic on the new side at each step, rising to 100
+    /// (default `[1, 5, 25, 50, 100]`).
+    #[serde(default)]
+    pub steps: Option<Vec<i64>>,
+    /// How long each step is watched once its weights are live and the DNS TTL has passed,
+    /// before the next step: `30s`, `5m`, `1h` (default `5m`).
+    #[serde(default)]
+    pub bake: Option<String>,
+    /// The request acmectl sends itself to the new side at every poll.
+    #[serde(default)]
+    pub probe: Option<ProbeInput>,
+    /// The old side's last known figures for this service; at 100 percent the new side must
+    /// do as well before the migration counts as done.
+    #[serde(default)]
+    pub baseline: Option<BaselineInput>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeInput {
+    /// Path requested on each of the service's hosts (default: the route's path followed by
+    /// `health.path`, e.g. `/api/healthz`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Status codes that pass: `200` or `200-399` (default `200-399`).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Slowest answer that passes: `500ms`, `2s` (default `1s`).
+    #[serde(default)]
+    pub latency: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineInput {
+    /// Share of requests the old side answers with a server error, e.g. `0.4%`.
+    #[serde(default)]
+    pub error_rate: Option<String>,
+    /// The old side's 99th percentile response time, e.g. `350ms`.
+    #[serde(default)]
+    pub p99: Option<String>,
 }

@@ -315,6 +315,8 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     /// Where its code lives in the repository; drives its CI/CD pipeline.
     pub source: Source,
+    /// How `acmectl migrate` moves it from the old side.
+    pub migration: Migration,
 }
 
 /// A service's code in the repository, as its pipeline builds it.
@@ -482,10 +484,121 @@ pub struct VaultLock {
     pub changeable_for_days: Option<u32>,
 }
 
+/// Where the platform's hosts are served today (`legacy`), host by host.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Legacy {
-    /// DNS name that serves the hosts today.
-    pub target: String,
+    /// Every public host the old side serves; hosts marked `new` are not here.
+    pub hosts: BTreeMap<String, OldSide>,
+}
+
+/// The old side of one host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OldSide {
+    /// What the host's DNS answers today.
+    pub public: OldTarget,
+    /// Where the load balancer can reach the old side from the VPC, if it can.
+    pub private: Option<PrivateOrigin>,
+    /// The old side's request count for the host in CloudWatch.
+    pub requests: Option<Metric>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OldTarget {
+    /// A DNS name: the host is a CNAME to it.
+    Name(String),
+    /// Public addresses: the host has A records.
+    Addresses(Vec<std::net::Ipv4Addr>),
+}
+
+impl OldTarget {
+    /// The DNS record type that serves the host today, and that its migration's weighted
+    /// records share.
+    pub fn record_type(&self) -> &'static str {
+        match self {
+            OldTarget::Name(_) => "CNAME",
+            OldTarget::Addresses(_) => "A",
+        }
+    }
+
+    /// The record's values as Route 53 writes them.
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            OldTarget::Name(name) => vec![name.clone()],
+            OldTarget::Addresses(addresses) => addresses.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// The old side's servers as load balancer targets: IP addresses outside the VPC.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrivateOrigin {
+    pub addresses: Vec<std::net::Ipv4Addr>,
+    pub port: u16,
+    /// `HTTPS` or `HTTP`, as target groups spell it.
+    pub protocol: String,
+    pub health_path: String,
+    /// Matcher codes of the health check, as target groups write them (`200-499`).
+    pub health_codes: String,
+}
+
+/// A CloudWatch metric, by namespace, name and dimensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metric {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// How a service moves from the old side (`services[].migration`), defaults resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Migration {
+    /// Percent on the new side at each step, strictly rising, ending at 100.
+    pub steps: Vec<u8>,
+    /// Seconds each step is watched after its weights are live and the DNS TTL has passed.
+    pub bake_seconds: u64,
+    pub probe: MigrationProbe,
+    pub baseline: Baseline,
+}
+
+impl Migration {
+    pub const DEFAULT_STEPS: [u8; 5] = [1, 5, 25, 50, 100];
+    pub const DEFAULT_BAKE_SECONDS: u64 = 300;
+}
+
+impl Default for Migration {
+    fn default() -> Self {
+        Migration {
+            steps: Self::DEFAULT_STEPS.to_vec(),
+            bake_seconds: Self::DEFAULT_BAKE_SECONDS,
+            probe: MigrationProbe::default(),
+            baseline: Baseline::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MigrationProbe {
+    /// The path requested; `None`: each route's path followed by the health path.
+    pub path: Option<String>,
+    /// Lowest and highest status code that pass.
+    pub status: (u16, u16),
+    /// Slowest answer that passes, in milliseconds.
+    pub latency_ms: u64,
+}
+
+impl Default for MigrationProbe {
+    fn default() -> Self {
+        MigrationProbe { path: None, status: (200, 399), latency_ms: 1000 }
+    }
+}
+
+/// The old side's last known figures for a service.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Baseline {
+    /// Share of requests answered with a server error, 0.0..=1.0.
+    pub error_rate: Option<f64>,
+    /// 99th percentile response time in milliseconds.
+    pub p99_ms: Option<u64>,
 }
 
 impl Platform {
@@ -500,6 +613,17 @@ impl Platform {
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The services routed on `host`, in file order.
+    pub fn services_on(&self, host: &str) -> Vec<&Service> {
+        self.services.iter().filter(|s| s.routes.iter().any(|r| r.host == host)).collect()
+    }
+
+    /// The old side of `host`: `None` for a platform without `legacy` and for a host the
+    /// old side never served.
+    pub fn old_side(&self, host: &str) -> Option<&OldSide> {
+        self.legacy.as_ref().and_then(|l| l.hosts.get(host))
     }
 }
 

@@ -7,6 +7,9 @@ use crate::model::*;
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod legacy;
+pub use legacy::{parse_duration_ms, parse_status_range};
+
 /// Kubernetes minor versions acmectl synthesizes for (EKS standard and extended support
 /// as of this release, and the schemas kubernetes-validate checks against).
 pub const CLUSTER_VERSIONS: std::ops::RangeInclusive<u32> = 30..=35;
@@ -86,15 +89,17 @@ impl Validator {
         let network = self.network(f.network.unwrap_or_default());
         let cluster = self.cluster(f.cluster.unwrap_or_default());
         let database = f.database.map(|d| self.database(d, &f.name));
-        let services = self.services(f.services, domain_ok.then_some(f.domain.as_str()), database.is_some());
+        let services =
+            self.services(f.services, domain_ok.then_some(f.domain.as_str()), database.is_some(), f.legacy.is_some());
         let edge = self.edge(f.edge.unwrap_or_default());
         let alerts = self.alerts(f.alerts.unwrap_or_default());
         let ci = self.ci(f.ci.unwrap_or_default(), cluster.public_access_cidrs.is_empty());
         let backup = self.backup(f.backup.unwrap_or_default());
-        let legacy = f.legacy.map(|l| {
-            self.dns_name("legacy.target", &l.target);
-            Legacy { target: l.target }
-        });
+        let vpc = network.as_ref().map(|n| n.cidr.trunc());
+        let legacy = match (f.legacy, &services) {
+            (Some(l), Some(services)) => Some(self.legacy(l, services, &f.domain, vpc)),
+            _ => None,
+        };
         let overrides = self.overrides(f.overrides);
         let check = self.check(f.check.unwrap_or_default());
 
@@ -297,6 +302,7 @@ impl Validator {
         inputs: Vec<ServiceInput>,
         domain: Option<&str>,
         has_database: bool,
+        has_legacy: bool,
     ) -> Option<Vec<Service>> {
         let names: BTreeMap<&str, usize> = inputs.iter().enumerate().rev().map(|(i, s)| (s.name.as_str(), i)).collect();
         let mut services = vec![];
@@ -358,6 +364,7 @@ impl Validator {
                 }
             }
             let source = self.source(&at, &s.name, s.source.as_ref());
+            let migration = self.migration(&at, s.migration.as_ref(), has_legacy, !s.routes.is_empty());
             services.push(Service {
                 name: s.name.clone(),
                 namespace,
@@ -371,6 +378,7 @@ impl Validator {
                 resources: resources?,
                 env: s.env.clone(),
                 source,
+                migration,
             });
         }
         self.distinct_ids(&inputs);

@@ -501,3 +501,173 @@ fn the_schema_lists_the_providers_and_severities() {
         assert!(schema.contains(word), "{word} missing from the schema");
     }
 }
+
+/// The bundled file with its `legacy` section replaced by `legacy` (YAML, at the top level).
+fn with_legacy(legacy: &str) -> String {
+    let start = BUNDLED.find("legacy:\n").expect("acme.yaml has a legacy section");
+    format!("{}{legacy}", &BUNDLED[..start])
+}
+
+#[test]
+fn every_host_gets_its_old_side_from_the_defaults_and_its_own_entry() {
+    let text = with_legacy(
+        "legacy:\n  target: old-lb.acme-legacy.example.net\n  private_addresses: [10.50.0.10]\n  port: 8443\n  hosts:\n    \
+         - host: auth.acme.example.com\n      addresses: [203.0.113.10, 203.0.113.11]\n      protocol: http\n      \
+         requests: { namespace: AWS/ELB, metric: RequestCount, dimensions: { LoadBalancerName: old-auth } }\n    \
+         - host: chat.acme.example.com\n      new: true\n",
+    );
+    let platform = load_str("acme.yaml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let legacy = platform.legacy.as_ref().expect("legacy");
+    assert_eq!(legacy.hosts.keys().collect::<Vec<_>>(), ["auth.acme.example.com", "www.acme.example.com"]);
+    let www = &legacy.hosts["www.acme.example.com"];
+    assert_eq!(www.public, acme_spec::OldTarget::Name("old-lb.acme-legacy.example.net".into()));
+    let private = www.private.as_ref().expect("www reaches the old side privately");
+    assert_eq!((private.port, private.protocol.as_str(), private.health_codes.as_str()), (8443, "HTTPS", "200-499"));
+    let auth = &legacy.hosts["auth.acme.example.com"];
+    assert_eq!(auth.public.record_type(), "A");
+    assert_eq!(auth.public.values(), ["203.0.113.10", "203.0.113.11"]);
+    // The entry's protocol applies to the default addresses, on the default port.
+    let auth_private = auth.private.as_ref().expect("defaults apply");
+    assert_eq!((auth_private.port, auth_private.protocol.as_str()), (8443, "HTTP"));
+    assert_eq!(auth.requests.as_ref().map(|m| m.dimensions["LoadBalancerName"].as_str()), Some("old-auth"));
+    assert!(platform.old_side("chat.acme.example.com").is_none(), "chat is new");
+}
+
+#[test]
+fn a_legacy_host_must_be_a_host_of_the_platform() {
+    let text = with_legacy(
+        "legacy:\n  target: old.example.net\n  hosts:\n    - host: chta.acme.example.com\n      new: true\n",
+    );
+    assert_one(&text, "host: chta", "legacy.hosts[0].host", "`chta.acme.example.com` is not a host of this platform");
+    let found = problems(&text);
+    assert!(found[0].3.contains("did you mean `chat.acme.example.com`?"), "{found:?}");
+}
+
+#[test]
+fn a_legacy_host_is_described_once() {
+    let text = with_legacy(
+        "legacy:\n  target: old.example.net\n  hosts:\n    - host: chat.acme.example.com\n      new: true\n    \
+         - host: chat.acme.example.com\n      target: other.example.net\n",
+    );
+    let second = text.rfind("- host: chat").map(|i| text[..i].matches('\n').count() + 1).expect("second entry");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].0.starts_with(&format!("{second}:")), "{found:#?}");
+    assert_eq!(found[0].1, "legacy.hosts[1].host");
+    assert!(found[0].2.contains("already described at legacy.hosts[0]"));
+}
+
+#[test]
+fn the_old_side_is_a_name_or_addresses_not_both() {
+    let text = with_legacy("legacy:\n  target: old.example.net\n  addresses: [203.0.113.10]\n");
+    assert_one(&text, "addresses:", "legacy.addresses", "both `target` and `addresses` are given");
+}
+
+#[test]
+fn public_and_private_addresses_are_where_they_say() {
+    let public = with_legacy("legacy:\n  addresses: [203.0.113.10, 10.1.2.3]\n");
+    assert_one(&public, "addresses:", "legacy.addresses[1]", "`10.1.2.3` is not a public address");
+    let private = with_legacy("legacy:\n  target: old.example.net\n  private_addresses: [203.0.113.10]\n");
+    assert_one(&private, "private_addresses:", "legacy.private_addresses[0]", "not in a private range");
+    let inside = with_legacy("legacy:\n  target: old.example.net\n  private_addresses: [10.20.1.5]\n");
+    assert_one(&inside, "private_addresses:", "legacy.private_addresses[0]", "inside the new VPC (10.20.0.0/16)");
+    let ipv6 = with_legacy("legacy:\n  addresses: [\"2001:db8::1\"]\n");
+    assert_one(&ipv6, "addresses:", "legacy.addresses[0]", "not an IPv4 address");
+    assert!(problems(&ipv6)[0].3.contains("IPv4 only"));
+}
+
+#[test]
+fn the_zone_apex_cannot_be_a_cname() {
+    let text = bundled_with("      - host: chat.acme.example.com", "      - host: acme.example.com");
+    assert_one(&text, "target: old-lb", "legacy.target", "`acme.example.com` is the zone apex");
+    let own =
+        text.replacen("  hosts:\n", "  hosts:\n    - host: acme.example.com\n      addresses: [203.0.113.10]\n", 1);
+    assert_eq!(problems(&own), vec![]);
+}
+
+#[test]
+fn a_new_host_has_no_old_side() {
+    let text = with_legacy(
+        "legacy:\n  target: old.example.net\n  hosts:\n    - host: chat.acme.example.com\n      new: true\n      \
+         target: old-chat.example.net\n",
+    );
+    assert_one(&text, "target: old-chat", "legacy.hosts[0].target", "is marked `new`");
+}
+
+#[test]
+fn every_host_needs_to_say_where_it_is_served_today() {
+    let text =
+        with_legacy("legacy:\n  hosts:\n    - host: chat.acme.example.com\n      target: old-chat.example.net\n");
+    let found = problems(&text);
+    assert_eq!(found.len(), 2, "auth and www have no old side: {found:#?}");
+    assert!(found.iter().all(|(_, field, _, help)| field == "legacy" && help.contains("new: true")), "{found:#?}");
+    assert!(found[0].2.contains("`auth.acme.example.com`") && found[1].2.contains("`www.acme.example.com`"));
+}
+
+#[test]
+fn settings_of_private_addresses_need_the_addresses() {
+    let text = with_legacy("legacy:\n  target: old.example.net\n  port: 8443\n");
+    assert_one(&text, "port: 8443", "legacy.port", "there are none");
+    let codes = with_legacy(
+        "legacy:\n  target: old.example.net\n  private_addresses: [10.50.0.10]\n  health: { codes: 500 }\n",
+    );
+    assert_one(&codes, "codes: 500", "legacy.health.codes", "from 200 to 499");
+}
+
+/// The bundled file with `migration` (YAML lines at the service's indentation) added to api.
+fn with_migration(migration: &str) -> String {
+    bundled_with("    source: { test: make test }\n", &format!("    source: {{ test: make test }}\n{migration}"))
+}
+
+#[test]
+fn migration_settings_resolve_with_their_defaults() {
+    let text = with_migration(
+        "    migration:\n      steps: [10, 50, 100]\n      bake: 1m30s\n      probe: { path: /api/ping, latency: 250ms }\n      \
+         baseline: { error_rate: 0.4%, p99: 350ms }\n",
+    );
+    let platform = load_str("acme.yaml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+    let m = &platform.service("api").expect("api").migration;
+    assert_eq!(m.steps, [10, 50, 100]);
+    assert_eq!(m.bake_seconds, 90);
+    assert_eq!((m.probe.path.as_deref(), m.probe.status, m.probe.latency_ms), (Some("/api/ping"), (200, 399), 250));
+    assert_eq!((m.baseline.error_rate, m.baseline.p99_ms), (Some(0.004), Some(350)));
+    let web = &platform.service("web").expect("web").migration;
+    assert_eq!((web.steps.as_slice(), web.bake_seconds), (&[1, 5, 25, 50, 100][..], 300));
+}
+
+#[test]
+fn steps_rise_to_one_hundred() {
+    let not_rising = with_migration("    migration:\n      steps: [5, 5, 100]\n");
+    assert_one(&not_rising, "steps:", "services[1].migration.steps[1]", "does not rise");
+    let unfinished = with_migration("    migration:\n      steps: [5, 50]\n");
+    assert_one(&unfinished, "steps:", "services[1].migration.steps", "the last step is not 100");
+    let too_big = with_migration("    migration:\n      steps: [5, 150]\n");
+    assert_one(&too_big, "steps:", "services[1].migration.steps[1]", "percentage 150 is outside 1..=100");
+    let none = with_migration("    migration:\n      steps: []\n");
+    assert_one(&none, "steps:", "services[1].migration.steps", "0 steps");
+}
+
+#[test]
+fn bake_probe_and_baseline_are_checked() {
+    let bake = with_migration("    migration:\n      bake: 5 minutes\n");
+    assert_one(&bake, "bake:", "services[1].migration.bake", "not a bake time");
+    let status = with_migration("    migration:\n      probe: { status: 2xx }\n");
+    assert_one(&status, "probe:", "services[1].migration.probe.status", "not a status code or range");
+    let latency = with_migration("    migration:\n      probe: { latency: 2m }\n");
+    assert_one(&latency, "probe:", "services[1].migration.probe.latency", "from 1ms to 60s");
+    let rate = with_migration("    migration:\n      baseline: { error_rate: 0.4 }\n");
+    assert_one(&rate, "baseline:", "services[1].migration.baseline.error_rate", "not a percentage");
+}
+
+#[test]
+fn a_migration_needs_an_old_side_and_a_route() {
+    let text = with_migration("    migration:\n      bake: 1m\n");
+    let without_legacy = &text[..text.find("\nlegacy:\n").expect("legacy")];
+    assert_one(without_legacy, "migration:", "services[1].migration", "there is no `legacy` section");
+    let unrouted = text.replacen("      - host: www.acme.example.com\n        path: /api\n", "", 1).replacen(
+        "    routes:\n    talks_to: [auth]",
+        "    talks_to: [auth]",
+        1,
+    );
+    assert_one(&unrouted, "migration:", "services[1].migration", "no `routes`");
+}
