@@ -64,9 +64,72 @@ install_npm npm-groovy-lint "npm-groovy-lint@16.2.0"
 # 5. Its CloudFormation drops an RDS instance's DeletionProtection (the API keeps it).
 # 6. It reads an RDS instance's security groups from `VpcSecurityGroupIds`; CloudFormation
 #    spells the property `VPCSecurityGroups`, so the instance got the VPC's default group.
+# 7. Its CloudFormation ignores a target group's `Targets`: the old side's addresses of a
+#    migration were never registered.
+# 8. Route 53 change batches are not validated as Route 53 does: a CREATE of a record that
+#    exists succeeds (adding a duplicate), a DELETE passes if the values were ever written
+#    (not if they are the current ones), and a CNAME may sit beside other types, a plain
+#    record beside weighted ones. The migration's lock and handovers rely on those checks
+#    (a CREATE or an exact DELETE is a compare-and-swap), so the batch is now checked against
+#    the zone as it is, as a whole, with Route 53's messages.
+# 9. A DELETE with a set identifier deletes every record of the zone with that identifier,
+#    whatever its name; now only the one of that name and type.
 python3 - "$tools/moto" <<'PY'
 import pathlib, sys
 site = next(pathlib.Path(sys.argv[1]).glob("lib/python3*/site-packages/moto"))
+# acme fix 8: a change batch checked as a whole against the zone as it is.
+ROUTE53_BATCH = """def _acme_key(rr):  # acme fix 8
+    return (rr["Name"].rstrip(".").lower(), rr["Type"], rr.get("SetIdentifier"))
+
+
+def _acme_record(r):  # acme fix 8
+    return {"Name": r.name, "Type": r.type, "TTL": r.ttl, "ResourceRecords": list(r.records or []),
+            "SetIdentifier": r.set_identifier, "Weight": r.weight, "AliasTarget": r.alias_target}
+
+
+def _acme_values(rr):  # acme fix 8: what a DELETE must match
+    alias = rr.get("AliasTarget")
+    return (
+        None if rr.get("TTL") is None else str(rr["TTL"]),
+        sorted(v["Value"] if isinstance(v, dict) else v for v in rr.get("ResourceRecords") or []),
+        (alias["DNSName"].rstrip(".").lower(), alias.get("HostedZoneId")) if alias else None,
+        None if rr.get("Weight") is None else str(rr["Weight"]),
+    )
+
+
+def _acme_validate_change_batch(zone, change_list):  # acme fix 8
+    from moto.route53.exceptions import Route53ClientError
+    state = {_acme_key(_acme_record(r)): _acme_record(r) for r in zone.rrsets}
+    for change in change_list:
+        rr = change["ResourceRecordSet"]
+        key = _acme_key(rr)
+        label = f"[name='{key[0]}.', type='{key[1]}'" + (f", set-identifier='{key[2]}'" if key[2] else "") + "]"
+        if change["Action"] == "CREATE":
+            if key in state:
+                raise Route53ClientError("InvalidChangeBatch", f"Tried to create resource record set {label} but it already exists")
+            state[key] = rr
+        elif change["Action"] == "DELETE":
+            if key not in state:
+                raise Route53ClientError("InvalidChangeBatch", f"Tried to delete resource record set {label} but it was not found")
+            if _acme_values(state[key]) != _acme_values(rr):
+                raise Route53ClientError("InvalidChangeBatch", f"Tried to delete resource record set {label} but the values provided do not match the current values")
+            del state[key]
+        elif change["Action"] == "UPSERT":
+            state[key] = rr
+    names = {}
+    for name, rtype, set_id in state:
+        names.setdefault(name, []).append((rtype, set_id))
+    for name, entries in names.items():
+        types = {t for t, _ in entries}
+        if "CNAME" in types and len(types) > 1:
+            raise Route53ClientError("InvalidChangeBatch", f"RRSet of type CNAME with DNS name {name}. is not permitted as it conflicts with other records with the same DNS name in zone {zone.name}")
+        for rtype in types:
+            ids = [i for t, i in entries if t == rtype]
+            if None in ids and len(ids) > 1:
+                raise Route53ClientError("InvalidChangeBatch", f"RRSet with DNS name {name}., type {rtype} cannot be created as other RRSets exist with the same name and type.")
+
+
+"""
 fixes = [
     ("rds/models.py",
      '            "db_parameter_group_name": properties.get("DBParameterGroupName"),\n',
@@ -100,6 +163,23 @@ fixes = [
     ("rds/models.py",
      '            "vpc_security_group_ids": properties.get("VpcSecurityGroupIds", []),\n',
      '            "vpc_security_group_ids": properties.get("VPCSecurityGroups", properties.get("VpcSecurityGroupIds", [])),  # acme fix 6\n'),
+    ("elbv2/models.py",
+     '            target_type=target_type,\n        )\n        return target_group\n',
+     '            target_type=target_type,\n        )\n'
+     '        if properties.get("Targets"):  # acme fix 7\n'
+     '            target_group.register(properties["Targets"])  # acme fix 7\n'
+     '        return target_group\n'),
+    ("route53/models.py",
+     '        the_zone = self.get_hosted_zone(zoneid)\n\n        for value in change_list:\n',
+     '        the_zone = self.get_hosted_zone(zoneid)\n'
+     '        _acme_validate_change_batch(the_zone, change_list)  # acme fix 8\n\n'
+     '        for value in change_list:\n'),
+    ("route53/models.py",
+     'class ChangeList(list[dict[str, Any]]):\n',
+     ROUTE53_BATCH + 'class ChangeList(list[dict[str, Any]]):\n'),
+    ("route53/models.py",
+     '                    the_zone.delete_rrset_by_id(record_set["SetIdentifier"])\n',
+     '                    the_zone.rrsets = [r for r in the_zone.rrsets if _acme_key(_acme_record(r)) != _acme_key(record_set)]  # acme fix 9\n'),
 ]
 for path, old, new in fixes:
     file = site / path

@@ -25,7 +25,7 @@
 use acme_aws::config::{self, Options};
 use acme_aws::{Backoff, Deployer, Error, Event, Outcome, Request};
 use acme_synth::StackName;
-use acme_synth::stacks::{edge, names};
+use acme_synth::stacks::{edge, legacy, names};
 use aws_credential_types::Credentials;
 use aws_sdk_ec2::types::Filter;
 use std::collections::{BTreeMap, BTreeSet};
@@ -119,7 +119,10 @@ fn synthesized_stacks_deploy_to_moto_and_read_back() {
 }
 
 async fn deploy_and_read_back(endpoint: &str) {
-    let platform = acme_spec::fixture::acme();
+    // chat is new (the old side never served it): the stack points it at the load balancer,
+    // while the migration owns the records of auth and www until they move.
+    let mut platform = acme_spec::fixture::acme();
+    platform.legacy.as_mut().map(|l| l.hosts.remove("chat.acme.example.com"));
     let artifacts = acme_synth::synthesize(&platform);
     let sdk = sdk_config(endpoint, &platform.region).await;
     let aws = Aws {
@@ -413,10 +416,21 @@ async fn load_balancer_routes_as_planned(live: &Live) {
     assert_eq!((redirect.protocol(), redirect.port()), (Some("HTTPS"), Some("443")));
     assert_eq!(redirect.status_code().map(|c| c.as_str()), Some("HTTP_301"));
 
-    // One IP target group per routed service port, as the edge stack's outputs name them.
+    // One IP target group per routed service port, as the edge stack's outputs name them,
+    // and one for www's old side.
     let targets = edge::targets(platform);
     let groups = aws.elb.describe_target_groups().load_balancer_arn(lb_arn).send().await.expect("target groups");
-    assert_eq!(groups.target_groups().len(), targets.len());
+    assert_eq!(groups.target_groups().len(), targets.len() + 1);
+    let old_side = out(&legacy::old_side_target_group_output("www.acme.example.com"));
+    let health = aws.elb.describe_target_health().target_group_arn(&old_side).send().await.expect("old side targets");
+    let mut old_targets: Vec<(&str, Option<i32>)> = health
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| d.target())
+        .map(|t| (t.id().unwrap_or_default(), t.port()))
+        .collect();
+    old_targets.sort_unstable();
+    assert_eq!(old_targets, [("10.50.0.10", Some(443)), ("10.50.0.11", Some(443))]);
     let mut target_arn = BTreeMap::new();
     for target in &targets {
         let arn = out(&target.output());
@@ -434,7 +448,8 @@ async fn load_balancer_routes_as_planned(live: &Live) {
     let rules = aws.elb.describe_rules().listener_arn(https.listener_arn().expect("arn")).send().await.expect("rules");
     let rules: Vec<_> = rules.rules().iter().filter(|r| r.is_default() != Some(true)).collect();
     let routes = edge::listener_routes(platform);
-    assert_eq!(rules.len(), routes.len());
+    let probes = edge::probe_rules(platform);
+    assert_eq!(rules.len(), routes.len() + probes.len(), "a rule per route, and a probe rule per service on www");
     for route in &routes {
         let priority = route.priority.to_string();
         let rule = rules.iter().find(|r| r.priority() == Some(priority.as_str())).expect("a rule per route");
@@ -455,10 +470,19 @@ async fn load_balancer_routes_as_planned(live: &Live) {
         assert_eq!(values("path-pattern"), route.path_patterns().unwrap_or_default(), "rule {priority}");
         let action = rule.actions().first().expect("action");
         assert_eq!(action.r#type(), Some(&ActionTypeEnum::Forward));
-        let forwarded = action.target_group_arn().or_else(|| {
-            action.forward_config().and_then(|f| f.target_groups().first()).and_then(|t| t.target_group_arn())
-        });
-        assert_eq!(forwarded, target_arn.get(&(route.service.name.clone(), route.route.port)).map(String::as_str));
+        let service_group = target_arn.get(&(route.service.name.clone(), route.route.port)).cloned();
+        let weights: Vec<(Option<String>, Option<i32>)> = action
+            .forward_config()
+            .map(|f| f.target_groups().iter().map(|t| (t.target_group_arn().map(str::to_owned), t.weight())).collect())
+            .unwrap_or_default();
+        if route.route.host == "www.acme.example.com" {
+            // Resting on the old side until the service is migrated.
+            assert_eq!(weights, [(service_group, Some(0)), (Some(old_side.clone()), Some(100))], "rule {priority}");
+        } else {
+            let forwarded =
+                action.target_group_arn().map(str::to_owned).or_else(|| weights.first().and_then(|w| w.0.clone()));
+            assert_eq!(forwarded, service_group, "rule {priority}");
+        }
     }
 
     // The ALB's group may reach the pods: an ingress rule on the cluster's group.
@@ -484,7 +508,14 @@ async fn hosted_zone_points_at_the_load_balancer(live: &Live) {
     let lbs = aws.elb.describe_load_balancers().send().await.expect("load balancers");
     let lb_dns = lbs.load_balancers()[0].dns_name().expect("dns name").to_ascii_lowercase();
     let records = aws.route53.list_resource_record_sets().hosted_zone_id(zone_id).send().await.expect("records");
-    for host in platform.hosts() {
+    // The hosts the old side serves have no record of the stack's: their migration owns them.
+    for host in ["auth.acme.example.com", "www.acme.example.com"] {
+        assert!(
+            !records.resource_record_sets().iter().any(|r| r.name().trim_end_matches('.') == host),
+            "{host} has a record"
+        );
+    }
+    for host in ["chat.acme.example.com"] {
         let record = records
             .resource_record_sets()
             .iter()
@@ -494,5 +525,6 @@ async fn hosted_zone_points_at_the_load_balancer(live: &Live) {
         let alias = record.alias_target().expect("alias");
         assert_eq!(alias.dns_name().trim_end_matches('.').to_ascii_lowercase(), lb_dns, "{host}");
         assert!(alias.evaluate_target_health());
+        assert!(record.set_identifier().is_none(), "a new host's record is a plain alias");
     }
 }

@@ -21,6 +21,9 @@ pub struct PlanStack {
     pub template: String,
     pub depends_on: Vec<StackName>,
     pub parameters: Vec<PlanInput>,
+    /// Parameters that hold the stack's own state: deployed with the value the stack has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -44,6 +47,7 @@ impl Plan {
                     .iter()
                     .map(|i| PlanInput { parameter: i.parameter.clone(), stack: i.from, output: i.output.clone() })
                     .collect(),
+                kept: s.kept.clone(),
             })
             .collect::<Vec<_>>();
         let waves = waves(&plan_stacks);

@@ -82,11 +82,13 @@ pub struct Stack {
     pub name: StackName,
     pub template: Template,
     pub inputs: Vec<Input>,
+    /// Parameters that hold state the stack keeps (see [`Stack::kept_parameter`]).
+    pub kept: Vec<String>,
 }
 
 impl Stack {
     pub fn new(name: StackName, description: impl Into<String>) -> Self {
-        Stack { name, template: Template::new(description), inputs: vec![] }
+        Stack { name, template: Template::new(description), inputs: vec![], kept: vec![] }
     }
 
     /// Take `output` of stack `from` as a parameter of the same name; returns a `Ref` to it.
@@ -117,6 +119,25 @@ impl Stack {
             },
         );
         self.inputs.push(Input { parameter: output.to_owned(), from, output: output.to_owned() });
+    }
+
+    /// A parameter that holds state of the stack itself, not an upstream output: a deploy
+    /// passes the value the stack has in the account (`default` when it is created), and only
+    /// a command that means to change it passes another (`migrate finalize`). Returns a `Ref`.
+    pub fn kept_parameter(&mut self, name: &str, description: String, default: &str, allowed: &[&str]) -> Expr {
+        self.template.parameters.insert(
+            name.to_owned(),
+            Parameter {
+                parameter_type: ParameterType::String,
+                description,
+                default: Some(default.to_owned()),
+                allowed_values: allowed.iter().map(|v| (*v).to_owned()).collect(),
+            },
+        );
+        if !self.kept.iter().any(|k| k == name) {
+            self.kept.push(name.to_owned());
+        }
+        Expr::r#ref(name)
     }
 
     /// Stacks this one reads from, without repeats, in first-use order.

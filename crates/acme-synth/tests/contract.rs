@@ -28,12 +28,16 @@ fn every_parameter_comes_from_an_output_of_an_earlier_stack() {
                     input.from
                 );
             }
-            for (param, _) in &stack.template.parameters {
+            let plan = a.plan.stack(stack.name).expect("every stack is in the plan");
+            for (param, declared) in &stack.template.parameters {
+                let kept = plan.kept.contains(param);
                 assert!(
-                    stack.inputs.iter().any(|i| &i.parameter == param),
+                    stack.inputs.iter().any(|i| &i.parameter == param) || kept,
                     "[{variant}] {} parameter {param} is not wired in plan.json",
                     stack.name
                 );
+                // A kept parameter is the stack's own state: it needs a value to start from.
+                assert!(!kept || declared.default.is_some(), "[{variant}] kept {param} has no default");
             }
         }
     }

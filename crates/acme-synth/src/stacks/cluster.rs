@@ -180,7 +180,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: None,
             }],
             // The control plane reaches nodes and pods through the cluster group EKS manages.
-            security_group_egress: vec![no_egress()],
+            security_group_egress: vec![no_egress().into()],
         },
     );
 

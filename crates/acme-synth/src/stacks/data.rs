@@ -75,7 +75,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: Some(cluster_sg),
             }],
             // The database opens no connections; a rule matching nothing replaces the default allow-all.
-            security_group_egress: vec![no_egress()],
+            security_group_egress: vec![no_egress().into()],
         },
     );
 

@@ -10,13 +10,14 @@
 //! needs IPv6 on its subnets. Switching to `dualstack` means AAAA records and `::/0` rules.
 
 use crate::stacks::buckets::{deny_insecure_transport, lifecycle, private_bucket, sse_s3};
+use crate::stacks::legacy::{self, OldHost};
 use crate::stacks::names;
 use crate::{Stack, StackName};
 use acme_cfn::resources::Tag;
 use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup, SecurityGroupIngress};
 use acme_cfn::resources::elbv2::{
     Action, Attribute, Certificate, FixedResponseConfig, Listener, ListenerCertificate, ListenerRule, LoadBalancer,
-    Matcher, RedirectConfig, RuleCondition, TargetGroup,
+    Matcher, RedirectConfig, RuleCondition, TargetDescription, TargetGroup,
 };
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Statement};
 use acme_cfn::resources::logs::LogGroup;
@@ -27,9 +28,9 @@ use acme_cfn::resources::wafv2::{
     RateBasedStatement, Rule, RuleAction, SingleHeader, Statement as WafStatement, VisibilityConfig, WebAcl,
     WebAclAssociation,
 };
-use acme_cfn::{Expr, ParameterType, pascal};
+use acme_cfn::{Cond, Condition, Expr, ParameterType, pascal};
 use acme_spec::{Platform, Route, Service, ServicePort};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The default TLS policy (`edge.tls_policy`): TLS 1.3 plus TLS 1.2 with ECDHE and AES-GCM
 /// only, with hybrid post-quantum key exchange offered to clients that support it. The
@@ -78,6 +79,7 @@ pub const HTTP_LISTENER: &str = "HttpListener";
 pub const ACCESS_LOG_BUCKET: &str = "AccessLogBucket";
 pub const ACCESS_LOG_BUCKET_POLICY: &str = "AccessLogBucketPolicy";
 pub const WEB_ACL: &str = "WebAcl";
+pub const OLD_SIDE_SECURITY_GROUP: &str = "OldSideSecurityGroup";
 
 /// A target group: one per service port that at least one route sends traffic to.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,6 +186,60 @@ const PRIORITY_RANGES: [(u32, u32); 13] = [
 /// slot in the range), which keeps the result a function of the set of routes alone; only
 /// routes that collide can move each other. A repeated host and path keeps its first route.
 pub fn listener_routes(p: &Platform) -> Vec<ListenerRoute<'_>> {
+    rules(p).0
+}
+
+/// The old side's catch-all rule of a host shared by path: while its services move, the
+/// paths no service declares still reach the old side. Only for hosts whose old side the
+/// load balancer can reach, and that no service routes as a whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OldSideRule<'a> {
+    pub host: &'a str,
+    pub priority: u32,
+}
+
+impl OldSideRule<'_> {
+    /// The id a route of the whole host would have: the host's catch-all, whoever serves it.
+    pub fn logical_id(&self) -> String {
+        format!("Rule{:016X}", stable_hash(&self.host.to_ascii_lowercase()))
+    }
+}
+
+pub fn old_side_rules(p: &Platform) -> Vec<OldSideRule<'_>> {
+    rules(p).1
+}
+
+/// A service's probe rule on a host it shares by path with the old side: requests that
+/// carry the migration's probe header go to the service's own target group, whatever the
+/// weights of its route, so that `acmectl migrate` can judge the new side alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeRule<'a> {
+    pub service: &'a Service,
+    pub host: &'a str,
+    pub priority: u32,
+}
+
+/// Header of the migration's probes; its value is the service's name.
+pub const PROBE_HEADER: &str = "X-Acmectl-Probe";
+
+impl ProbeRule<'_> {
+    pub fn logical_id(&self) -> String {
+        format!("Probe{}{}Rule", pascal(&self.service.name), pascal(self.host))
+    }
+
+    fn key(service: &str, host: &str) -> String {
+        format!("probe:{}:{service}", host.to_ascii_lowercase())
+    }
+}
+
+pub fn probe_rules(p: &Platform) -> Vec<ProbeRule<'_>> {
+    rules(p).2
+}
+
+/// Every rule of the listener with its priority: the routes, the old side's catch-alls and
+/// the probe rules. Probe rules match only requests with the probe header, so they sit in
+/// the first range, ahead of every route, without taking traffic from any.
+fn rules(p: &Platform) -> (Vec<ListenerRoute<'_>>, Vec<OldSideRule<'_>>, Vec<ProbeRule<'_>>) {
     let mut seen = BTreeSet::new();
     let mut routes: Vec<(&Service, &Route, String)> = vec![];
     for service in &p.services {
@@ -194,14 +250,28 @@ pub fn listener_routes(p: &Platform) -> Vec<ListenerRoute<'_>> {
             }
         }
     }
+    let shared: Vec<OldHost<'_>> =
+        legacy::old_hosts(p).into_iter().filter(OldHost::has_old_side_target_group).collect();
+    let catch_alls: Vec<&str> =
+        shared.iter().filter(|h| !seen.contains(&h.host.to_ascii_lowercase())).map(|h| h.host).collect();
+    let probes: Vec<(&Service, &str)> =
+        shared.iter().flat_map(|h| h.services.iter().map(move |s| (*s, h.host))).collect();
 
-    let mut order: Vec<usize> = (0..routes.len()).collect();
-    order.sort_by(|&a, &b| routes[a].2.cmp(&routes[b].2));
+    // (key, depth) of every rule: the routes, the catch-alls (depth 0), the probes (first range).
+    let first_range = PRIORITY_RANGES.len() - 1;
+    let keys: Vec<(String, usize)> = routes
+        .iter()
+        .map(|(_, route, key)| (key.clone(), path_depth(route.path.as_deref())))
+        .chain(catch_alls.iter().map(|h| (h.to_ascii_lowercase(), 0)))
+        .chain(probes.iter().map(|(s, h)| (ProbeRule::key(&s.name, h), first_range)))
+        .collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].0.cmp(&keys[b].0));
     let mut taken = BTreeSet::new();
-    let mut priorities = vec![0; routes.len()];
+    let mut priorities = vec![0; keys.len()];
     for i in order {
-        let (_, route, key) = &routes[i];
-        let range = path_depth(route.path.as_deref()).min(PRIORITY_RANGES.len() - 1);
+        let (key, depth) = &keys[i];
+        let range = (*depth).min(PRIORITY_RANGES.len() - 1);
         let (lo, hi) = PRIORITY_RANGES[range];
         let size = u64::from(hi - lo + 1);
         let home = stable_hash(key) % size;
@@ -212,11 +282,21 @@ pub fn listener_routes(p: &Platform) -> Vec<ListenerRoute<'_>> {
         taken.insert(slot);
         priorities[i] = slot;
     }
-    routes
+    let (route_slots, rest) = priorities.split_at(routes.len());
+    let (catch_all_slots, probe_slots) = rest.split_at(catch_alls.len());
+    let old_side =
+        catch_alls.iter().zip(catch_all_slots).map(|(host, &priority)| OldSideRule { host, priority }).collect();
+    let probes = probes
+        .iter()
+        .zip(probe_slots)
+        .map(|(&(service, host), &priority)| ProbeRule { service, host, priority })
+        .collect();
+    let routes = routes
         .into_iter()
-        .zip(priorities)
-        .map(|((service, route, _), priority)| ListenerRoute { service, route, priority })
-        .collect()
+        .zip(route_slots)
+        .map(|((service, route, _), &priority)| ListenerRoute { service, route, priority })
+        .collect();
+    (routes, old_side, probes)
 }
 
 /// `host` or `host/path`, lowercased host: what identifies a route on the listener.
@@ -339,6 +419,132 @@ fn managed_rule(p: &Platform, name: &str, group: &str, priority: u32) -> Rule {
     }
 }
 
+/// The migrated flag of every migrating service (a kept parameter) and the conditions built
+/// on them; returns each old host's "migrated" condition by host.
+fn migration_conditions(stack: &mut Stack, p: &Platform, old_hosts: &[OldHost<'_>]) -> BTreeMap<String, String> {
+    for service in legacy::migrating_services(p) {
+        let flag = stack.kept_parameter(
+            &legacy::migrated_parameter(&service.name),
+            format!(
+                "Whether {} has finished its migration from the old side: set by acmectl migrate finalize, kept as \
+                 deployed by acmectl deploy.",
+                service.name
+            ),
+            "false",
+            &["false", "true"],
+        );
+        stack.template.add_condition(legacy::service_migrated(&service.name), Condition::Equals(flag, "true".into()));
+    }
+    let mut migrated = BTreeMap::new();
+    for h in old_hosts {
+        let services: Vec<String> = h.services.iter().map(|s| legacy::service_migrated(&s.name)).collect();
+        let all = stack.template.all_of(&legacy::host_migrated(h.host), &services);
+        if h.has_old_side_target_group() {
+            stack.template.add_condition(legacy::host_on_old_side(h.host), Condition::Not(all.clone()));
+        }
+        migrated.insert(h.host.to_owned(), all);
+    }
+    migrated
+}
+
+/// The target group of a shared host's old side: its private addresses as IP targets
+/// outside the VPC, for as long as a service on the host still sends traffic there.
+fn old_side_target_group(t: &mut acme_cfn::Template, host: &OldHost<'_>, vpc: &Expr) {
+    let Some(origin) = &host.side.private else { return };
+    let id = legacy::old_side_target_group(host.host);
+    let on_old_side = legacy::host_on_old_side(host.host);
+    t.add(
+        id.clone(),
+        TargetGroup {
+            name: None,
+            target_type: "ip".into(),
+            protocol: origin.protocol.clone(),
+            protocol_version: Some("HTTP1".into()),
+            port: origin.port,
+            vpc_id: vpc.clone(),
+            health_check_enabled: true,
+            health_check_protocol: origin.protocol.clone(),
+            health_check_path: origin.health_path.clone(),
+            health_check_port: Some("traffic-port".into()),
+            health_check_interval_seconds: HEALTH_CHECK_INTERVAL_SECONDS,
+            health_check_timeout_seconds: 5,
+            healthy_threshold_count: HEALTHY_THRESHOLD_COUNT,
+            unhealthy_threshold_count: 3,
+            matcher: Matcher { http_code: origin.health_codes.clone() },
+            target_group_attributes: vec![Attribute::new(
+                "deregistration_delay.timeout_seconds",
+                DEREGISTRATION_DELAY_SECONDS.to_string(),
+            )],
+            targets: origin
+                .addresses
+                .iter()
+                .map(|a| TargetDescription {
+                    id: a.to_string(),
+                    port: origin.port,
+                    availability_zone: Some("all".into()),
+                })
+                .collect(),
+            tags: vec![],
+        },
+    )
+    .condition(on_old_side.clone());
+    t.conditional_output(
+        legacy::old_side_target_group_output(host.host),
+        format!("ARN of the target group of {}'s old side", host.host),
+        Expr::r#ref(id),
+        &on_old_side,
+    );
+}
+
+/// The load balancer's way to the old side's private addresses: a security group of its
+/// own, attached to the load balancer for as long as a host forwards there. Returns the
+/// group's entry for the load balancer's list.
+fn old_side_security_group(
+    t: &mut acme_cfn::Template,
+    p: &Platform,
+    old_hosts: &[OldHost<'_>],
+    vpc: &Expr,
+) -> Option<Cond<Expr>> {
+    let mut addresses: BTreeSet<(std::net::Ipv4Addr, u16)> = BTreeSet::new();
+    let mut hosts = vec![];
+    for h in old_hosts.iter().filter(|h| h.has_old_side_target_group()) {
+        let Some(origin) = &h.side.private else { continue };
+        addresses.extend(origin.addresses.iter().map(|a| (*a, origin.port)));
+        hosts.push(legacy::host_on_old_side(h.host));
+    }
+    if hosts.is_empty() {
+        return None;
+    }
+    let condition = t.any_of("SomeHostOnOldSide", &hosts);
+    t.add(
+        OLD_SIDE_SECURITY_GROUP,
+        SecurityGroup {
+            group_description: format!(
+                "{} ALB: to the private addresses of the old side while hosts move over",
+                p.name
+            ),
+            vpc_id: vpc.clone(),
+            security_group_ingress: vec![],
+            security_group_egress: addresses
+                .into_iter()
+                .map(|(address, port)| {
+                    EgressRule {
+                        description: format!("To the old side at {address}:{port}"),
+                        ip_protocol: "tcp".into(),
+                        from_port: Some(port),
+                        to_port: Some(port),
+                        cidr_ip: Some(format!("{address}/32").into()),
+                        ..Default::default()
+                    }
+                    .into()
+                })
+                .collect(),
+        },
+    )
+    .condition(condition.clone());
+    Some(Cond::When { condition, value: Expr::att(OLD_SIDE_SECURITY_GROUP, "GroupId") })
+}
+
 pub fn build(p: &Platform) -> Stack {
     let mut stack = Stack::new(
         StackName::Edge,
@@ -356,36 +562,44 @@ pub fn build(p: &Platform) -> Stack {
     let logs_key = p.edge.waf.then(|| stack.import(StackName::Keys, "LogsKeyArn", ParameterType::String));
 
     let targets = targets(p);
-    let routes = listener_routes(p);
+    let (routes, old_side_rules, probe_rules) = rules(p);
+    let old_hosts = legacy::old_hosts(p);
+    let host_migrated = migration_conditions(&mut stack, p, &old_hosts);
     // Health checks of a second port's group go to the main port, which must be open too.
     let ports: BTreeSet<u16> = targets.iter().flat_map(|t| [t.port.port, t.service.main_port()]).collect();
     let ranges = port_ranges(&ports, MAX_PORT_RULES);
-    let t = &mut stack.template;
 
     // Security groups. The cluster group belongs to EKS (cluster stack), so the ALB's way
     // in is a standalone ingress rule on it; the ALB group's own rules can stay inline.
-    let mut egress: Vec<EgressRule> = ranges
+    let mut egress: Vec<Cond<EgressRule>> = ranges
         .iter()
-        .map(|&(from, to)| EgressRule {
-            description: format!("To pods on service {}", port_label(from, to)),
-            ip_protocol: "tcp".into(),
-            from_port: Some(from),
-            to_port: Some(to),
-            destination_security_group_id: Some(cluster_sg.clone()),
-            ..Default::default()
+        .map(|&(from, to)| {
+            EgressRule {
+                description: format!("To pods on service {}", port_label(from, to)),
+                ip_protocol: "tcp".into(),
+                from_port: Some(from),
+                to_port: Some(to),
+                destination_security_group_id: Some(cluster_sg.clone()),
+                ..Default::default()
+            }
+            .into()
         })
         .collect();
     if egress.is_empty() {
         // No routed service yet: a rule that matches nothing replaces the default allow-all.
-        egress.push(EgressRule {
-            description: "No egress until a service is routed".into(),
-            ip_protocol: "icmp".into(),
-            from_port: Some(252),
-            to_port: Some(86),
-            cidr_ip: Some("255.255.255.255/32".into()),
-            ..Default::default()
-        });
+        egress.push(
+            EgressRule {
+                description: "No egress until a service is routed".into(),
+                ip_protocol: "icmp".into(),
+                from_port: Some(252),
+                to_port: Some(86),
+                cidr_ip: Some("255.255.255.255/32".into()),
+                ..Default::default()
+            }
+            .into(),
+        );
     }
+    let old_side_group = old_side_security_group(&mut stack.template, p, &old_hosts, &vpc);
     let ingress = [(443, "HTTPS from anywhere"), (80, "HTTP from anywhere, only redirected to HTTPS")]
         .into_iter()
         .map(|(port, description)| IngressRule {
@@ -397,6 +611,7 @@ pub fn build(p: &Platform) -> Stack {
             source_security_group_id: None,
         })
         .collect();
+    let t = &mut stack.template;
     t.add(
         SECURITY_GROUP,
         SecurityGroup {
@@ -466,7 +681,7 @@ pub fn build(p: &Platform) -> Stack {
             scheme: "internet-facing".into(),
             ip_address_type: "ipv4".into(),
             subnets: public_subnets,
-            security_groups: vec![Expr::att(SECURITY_GROUP, "GroupId")],
+            security_groups: [Expr::att(SECURITY_GROUP, "GroupId").into()].into_iter().chain(old_side_group).collect(),
             load_balancer_attributes: vec![
                 Attribute::new("idle_timeout.timeout_seconds", idle_timeout_seconds(p).to_string()),
                 Attribute::new("routing.http.drop_invalid_header_fields.enabled", "true"),
@@ -571,6 +786,7 @@ pub fn build(p: &Platform) -> Stack {
                 unhealthy_threshold_count: 3,
                 matcher: Matcher { http_code: "200-399".into() },
                 target_group_attributes: attributes,
+                targets: vec![],
                 tags: vec![Tag::new(EKS_CLUSTER_NAME_TAG, names::cluster(p))],
             },
         );
@@ -581,6 +797,9 @@ pub fn build(p: &Platform) -> Stack {
         );
     }
 
+    for host in old_hosts.iter().filter(|h| h.has_old_side_target_group()) {
+        old_side_target_group(t, host, &vpc);
+    }
     for route in &routes {
         let Some(target) =
             targets.iter().find(|t| t.service.name == route.service.name && t.port.port == route.route.port)
@@ -591,15 +810,63 @@ pub fn build(p: &Platform) -> Stack {
         if let Some(patterns) = route.path_patterns() {
             conditions.push(RuleCondition::path_pattern(patterns));
         }
+        let to_service = vec![Action::forward(Expr::r#ref(target.logical_id()))];
+        let shares_old_side = old_hosts.iter().any(|h| h.host == route.route.host && h.has_old_side_target_group());
+        let actions = if shares_old_side {
+            // Resting state: everything to the old side until the service is migrated; the
+            // migration moves the weights in between (see stacks::legacy).
+            let old_side = Expr::r#ref(legacy::old_side_target_group(&route.route.host));
+            Cond::If {
+                condition: legacy::service_migrated(&route.service.name),
+                then: to_service,
+                otherwise: vec![Action::weighted_forward(vec![
+                    (Expr::r#ref(target.logical_id()), 0),
+                    (old_side, legacy::FINAL_WEIGHT),
+                ])],
+            }
+        } else {
+            to_service.into()
+        };
         t.add(
             route.logical_id(),
+            ListenerRule { listener_arn: Expr::r#ref(HTTPS_LISTENER), priority: route.priority, conditions, actions },
+        );
+    }
+    for probe in &probe_rules {
+        let Some(target) =
+            targets.iter().find(|t| t.service.name == probe.service.name && t.port.port == t.service.main_port())
+        else {
+            continue;
+        };
+        let on_old_side = t.add_condition(
+            legacy::service_on_old_side(&probe.service.name),
+            Condition::Not(legacy::service_migrated(&probe.service.name)),
+        );
+        t.add(
+            probe.logical_id(),
             ListenerRule {
                 listener_arn: Expr::r#ref(HTTPS_LISTENER),
-                priority: route.priority,
-                conditions,
-                actions: vec![Action::forward(Expr::r#ref(target.logical_id()))],
+                priority: probe.priority,
+                conditions: vec![
+                    RuleCondition::host_header(vec![probe.host.to_ascii_lowercase()]),
+                    RuleCondition::http_header(PROBE_HEADER, vec![probe.service.name.clone()]),
+                ],
+                actions: vec![Action::forward(Expr::r#ref(target.logical_id()))].into(),
             },
-        );
+        )
+        .condition(on_old_side);
+    }
+    for rule in &old_side_rules {
+        t.add(
+            rule.logical_id(),
+            ListenerRule {
+                listener_arn: Expr::r#ref(HTTPS_LISTENER),
+                priority: rule.priority,
+                conditions: vec![RuleCondition::host_header(vec![rule.host.to_ascii_lowercase()])],
+                actions: vec![Action::forward(Expr::r#ref(legacy::old_side_target_group(rule.host)))].into(),
+            },
+        )
+        .condition(legacy::host_on_old_side(rule.host));
     }
 
     if let Some(logs_key) = logs_key {
@@ -667,25 +934,34 @@ pub fn build(p: &Platform) -> Stack {
     }
 
     for host in &hosts {
-        t.add(
-            format!("Record{}", pascal(host)),
-            RecordSet {
-                hosted_zone_id: zone.clone(),
-                name: (*host).to_owned(),
-                record_type: "A".into(),
-                alias_target: Some(AliasTarget {
-                    dns_name: Expr::att(LOAD_BALANCER, "DNSName"),
-                    hosted_zone_id: Expr::att(LOAD_BALANCER, "CanonicalHostedZoneID"),
-                    // Lets Route 53 steer away from the ALB when it has no healthy target,
-                    // once weighted records put another target beside it.
-                    evaluate_target_health: true,
-                }),
-                ttl: None,
-                resource_records: vec![],
-                set_identifier: None,
-                weight: None,
-            },
-        );
+        let alias = Some(AliasTarget {
+            dns_name: Expr::att(LOAD_BALANCER, "DNSName"),
+            hosted_zone_id: Expr::att(LOAD_BALANCER, "CanonicalHostedZoneID"),
+            // Lets Route 53 steer away from the ALB when it has no healthy target, once
+            // weighted records put another target beside it.
+            evaluate_target_health: true,
+        });
+        // A host the old side serves: the migration owns its records until every service on
+        // it is migrated; then this weighted record takes over (see stacks::legacy).
+        let migrated = host_migrated.get(*host);
+        let record = RecordSet {
+            hosted_zone_id: zone.clone(),
+            name: (*host).to_owned(),
+            record_type: "A".into(),
+            alias_target: alias,
+            ttl: None,
+            resource_records: vec![],
+            set_identifier: migrated.map(|_| legacy::final_set(p)),
+            weight: migrated.map(|_| legacy::FINAL_WEIGHT),
+        };
+        match migrated {
+            Some(condition) => {
+                t.add(format!("Record{}Migrated", pascal(host)), record).condition(condition.clone());
+            }
+            None => {
+                t.add(format!("Record{}", pascal(host)), record);
+            }
+        }
     }
 
     t.output("LoadBalancerArn", "ARN of the public Application Load Balancer", Expr::r#ref(LOAD_BALANCER));
@@ -741,8 +1017,18 @@ mod tests {
         listener_routes(p).iter().map(|r| (route_key(r.route), r.priority)).collect()
     }
 
+    /// The target groups pods register in (not the old side's).
     fn target_groups(stack: &Stack) -> Vec<(&String, &Resource)> {
-        stack.template.resources_of_type("AWS::ElasticLoadBalancingV2::TargetGroup").collect()
+        stack
+            .template
+            .resources_of_type("AWS::ElasticLoadBalancingV2::TargetGroup")
+            .filter(|(id, _)| !id.starts_with("OldSide"))
+            .collect()
+    }
+
+    /// The fixture as a new platform, with nothing on an old side.
+    fn without_legacy() -> Platform {
+        Platform { legacy: None, ..fixture::acme() }
     }
 
     #[test]
@@ -979,7 +1265,7 @@ mod tests {
 
     #[test]
     fn rules_forward_to_their_services_target_group() {
-        let stack = build(&fixture::acme());
+        let stack = build(&without_legacy());
         let rules: Vec<&Resource> =
             stack.template.resources_of_type("AWS::ElasticLoadBalancingV2::ListenerRule").map(|(_, r)| r).collect();
         assert_eq!(rules.len(), 4);
@@ -993,7 +1279,7 @@ mod tests {
 
     #[test]
     fn only_80_and_443_are_open_to_the_world() {
-        let mut p = fixture::acme();
+        let mut p = without_legacy();
         let mut admin = service(&p, "admin", vec![route("admin.acme.example.com", None, 9000)]);
         admin.ports[0].port = 9000;
         p.services.push(admin);
@@ -1110,19 +1396,206 @@ mod tests {
     }
 
     #[test]
-    fn every_host_gets_an_alias_record_to_the_load_balancer() {
-        let p = fixture::acme();
+    fn a_new_platform_points_every_host_at_the_load_balancer() {
+        let p = without_legacy();
         let stack = build(&p);
         let records: Vec<&str> = stack
             .template
             .resources_of_type("AWS::Route53::RecordSet")
-            .map(|(_, r)| {
+            .map(|(id, r)| {
                 assert_eq!(prop(r, "Type"), "A");
                 assert_eq!(prop(r, "AliasTarget.DNSName"), &json!({ "Fn::GetAtt": [LOAD_BALANCER, "DNSName"] }));
+                assert!(r.property("SetIdentifier").is_none() && r.condition.is_none(), "{id}");
                 prop(r, "Name").as_str().unwrap_or_default()
             })
             .collect();
         assert_eq!(records, p.hosts());
+        assert!(stack.template.conditions.is_empty() && stack.kept.is_empty());
+    }
+
+    #[test]
+    fn a_host_the_old_side_serves_gets_the_stacks_record_only_once_every_service_on_it_is_migrated() {
+        let p = fixture::acme();
+        let stack = build(&p);
+        let records: BTreeMap<&str, &Resource> = stack
+            .template
+            .resources_of_type("AWS::Route53::RecordSet")
+            .map(|(_, r)| (prop(r, "Name").as_str().unwrap_or_default(), r))
+            .collect();
+        assert_eq!(records.keys().copied().collect::<Vec<_>>(), p.hosts());
+        for (host, record) in &records {
+            // A weighted member beside the migration's own records, so the handover has no gap.
+            assert_eq!(prop(record, "SetIdentifier"), "acme-edge", "{host}");
+            assert_eq!(prop(record, "Weight"), 100, "{host}");
+            assert_eq!(prop(record, "AliasTarget.EvaluateTargetHealth"), true, "{host}");
+        }
+        assert_eq!(records["auth.acme.example.com"].condition.as_deref(), Some("ServiceAuthMigrated"));
+        assert_eq!(records["www.acme.example.com"].condition.as_deref(), Some("HostWwwAcmeExampleComMigrated"));
+        assert_eq!(
+            stack.template.conditions["HostWwwAcmeExampleComMigrated"],
+            Condition::And(vec!["ServiceWebMigrated".into(), "ServiceApiMigrated".into()])
+        );
+        assert_eq!(
+            stack.template.conditions["ServiceWebMigrated"],
+            Condition::Equals(Expr::r#ref("MigratedWeb"), "true".into())
+        );
+    }
+
+    #[test]
+    fn every_migrating_service_has_a_flag_the_stack_keeps() {
+        let stack = build(&fixture::acme());
+        assert_eq!(stack.kept, ["MigratedWeb", "MigratedApi", "MigratedAuth", "MigratedChat"]);
+        for name in &stack.kept {
+            let parameter = &stack.template.parameters[name];
+            assert_eq!(parameter.default.as_deref(), Some("false"), "{name}");
+            assert_eq!(parameter.allowed_values, ["false", "true"], "{name}");
+            assert!(!stack.inputs.iter().any(|i| &i.parameter == name), "{name} is no upstream output");
+        }
+        let mut p = fixture::acme();
+        p.legacy.as_mut().map(|l| l.hosts.remove("chat.acme.example.com"));
+        assert!(!build(&p).kept.contains(&"MigratedChat".to_owned()), "chat is new: nothing to migrate");
+    }
+
+    /// The actions of the rule of `service`.
+    fn rule_actions<'a>(stack: &'a Stack, p: &Platform, service: &str) -> &'a Value {
+        let route = listener_routes(p).into_iter().find(|r| r.service.name == service).expect("a route");
+        prop(resource(stack, &route.logical_id()), "Actions")
+    }
+
+    #[test]
+    fn a_shared_host_forwards_to_the_old_side_until_each_service_is_migrated() {
+        let p = fixture::acme();
+        let stack = build(&p);
+        assert_eq!(
+            rule_actions(&stack, &p, "api"),
+            &json!({ "Fn::If": [
+                "ServiceApiMigrated",
+                [{ "Type": "forward", "TargetGroupArn": { "Ref": "ApiTargetGroup" } }],
+                [{ "Type": "forward", "ForwardConfig": { "TargetGroups": [
+                    { "TargetGroupArn": { "Ref": "ApiTargetGroup" }, "Weight": 0 },
+                    { "TargetGroupArn": { "Ref": "OldSideWwwAcmeExampleComTargetGroup" }, "Weight": 100 },
+                ] } }],
+            ] })
+        );
+        // Hosts of their own move by DNS: their rules always forward to the service.
+        assert_eq!(
+            rule_actions(&stack, &p, "auth"),
+            &json!([{ "Type": "forward", "TargetGroupArn": { "Ref": "AuthTargetGroup" } }])
+        );
+    }
+
+    #[test]
+    fn the_old_sides_target_group_holds_its_private_addresses_outside_the_vpc() {
+        let stack = build(&fixture::acme());
+        let id = "OldSideWwwAcmeExampleComTargetGroup";
+        let tg = resource(&stack, id);
+        assert_eq!(tg.condition.as_deref(), Some("HostWwwAcmeExampleComOnOldSide"));
+        assert_eq!(
+            stack.template.conditions["HostWwwAcmeExampleComOnOldSide"],
+            Condition::Not("HostWwwAcmeExampleComMigrated".into())
+        );
+        assert_eq!(
+            (prop(tg, "TargetType"), prop(tg, "Protocol"), prop(tg, "Port")),
+            (&json!("ip"), &json!("HTTPS"), &json!(443))
+        );
+        assert_eq!(
+            prop(tg, "Targets"),
+            &json!([
+                { "Id": "10.50.0.10", "Port": 443, "AvailabilityZone": "all" },
+                { "Id": "10.50.0.11", "Port": 443, "AvailabilityZone": "all" },
+            ])
+        );
+        assert_eq!(prop(tg, "Matcher.HttpCode"), "200-499");
+        assert!(tg.property("Tags").is_none(), "pods never register here");
+        let output = &stack.template.outputs["OldSideWwwAcmeExampleComTargetGroupArn"];
+        assert_eq!(
+            (output.value.clone(), output.condition.as_deref()),
+            (Expr::r#ref(id), Some("HostWwwAcmeExampleComOnOldSide"))
+        );
+    }
+
+    #[test]
+    fn the_load_balancer_reaches_the_old_side_only_while_a_host_forwards_there() {
+        let stack = build(&fixture::acme());
+        let group = resource(&stack, OLD_SIDE_SECURITY_GROUP);
+        assert_eq!(group.condition.as_deref(), Some("HostWwwAcmeExampleComOnOldSide"));
+        let egress = prop(group, "SecurityGroupEgress");
+        assert_eq!(
+            egress,
+            &json!([
+                { "Description": "To the old side at 10.50.0.10:443", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.50.0.10/32" },
+                { "Description": "To the old side at 10.50.0.11:443", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.50.0.11/32" },
+            ])
+        );
+        assert_eq!(
+            prop(resource(&stack, LOAD_BALANCER), "SecurityGroups"),
+            &json!([
+                { "Fn::GetAtt": [SECURITY_GROUP, "GroupId"] },
+                { "Fn::If": ["HostWwwAcmeExampleComOnOldSide", { "Fn::GetAtt": [OLD_SIDE_SECURITY_GROUP, "GroupId"] }, { "Ref": "AWS::NoValue" }] },
+            ])
+        );
+        assert!(build(&without_legacy()).template.resources.get(OLD_SIDE_SECURITY_GROUP).is_none());
+    }
+
+    #[test]
+    fn a_shared_host_no_service_routes_whole_keeps_a_catch_all_to_the_old_side() {
+        let mut p = fixture::acme();
+        p.services[0].routes[0].path = Some("/app".into());
+        let stack = build(&p);
+        let catch_all = old_side_rules(&p);
+        assert_eq!(catch_all.len(), 1);
+        let rule = resource(&stack, &catch_all[0].logical_id());
+        assert_eq!(rule.condition.as_deref(), Some("HostWwwAcmeExampleComOnOldSide"));
+        assert_eq!(
+            prop(rule, "Conditions"),
+            &json!([{ "Field": "host-header", "HostHeaderConfig": { "Values": ["www.acme.example.com"] } }])
+        );
+        assert_eq!(prop(rule, "Actions.0.TargetGroupArn"), &json!({ "Ref": "OldSideWwwAcmeExampleComTargetGroup" }));
+        // Below every path rule of the host, like a route of the whole host.
+        assert!(catch_all[0].priority > 46_000, "{}", catch_all[0].priority);
+        assert!(old_side_rules(&fixture::acme()).is_empty(), "web routes www whole: it is the catch-all");
+    }
+
+    #[test]
+    fn probes_reach_a_service_on_a_shared_host_alone_while_it_moves() {
+        let p = fixture::acme();
+        let stack = build(&p);
+        let probes = probe_rules(&p);
+        let names: Vec<(&str, &str)> = probes.iter().map(|r| (r.service.name.as_str(), r.host)).collect();
+        assert_eq!(names, [("web", "www.acme.example.com"), ("api", "www.acme.example.com")]);
+        let api = resource(&stack, &probes[1].logical_id());
+        assert_eq!(api.condition.as_deref(), Some("ServiceApiOnOldSide"));
+        assert_eq!(
+            prop(api, "Conditions"),
+            &json!([
+                { "Field": "host-header", "HostHeaderConfig": { "Values": ["www.acme.example.com"] } },
+                { "Field": "http-header", "HttpHeaderConfig": { "HttpHeaderName": "X-Acmectl-Probe", "Values": ["api"] } },
+            ])
+        );
+        assert_eq!(prop(api, "Actions.0.TargetGroupArn"), &json!({ "Ref": "ApiTargetGroup" }));
+        // Ahead of every route; they match only requests with the header.
+        let first = listener_routes(&p).iter().map(|r| r.priority).min().unwrap_or(0);
+        assert!(probes.iter().all(|r| r.priority <= 100 && r.priority < first), "{probes:?}");
+        assert!(probe_rules(&without_legacy()).is_empty());
+    }
+
+    #[test]
+    fn a_shared_host_the_load_balancer_cannot_reach_on_the_old_side_keeps_plain_rules() {
+        let mut p = fixture::acme();
+        p.legacy.as_mut().and_then(|l| l.hosts.get_mut("www.acme.example.com")).map(|side| side.private = None);
+        let stack = build(&p);
+        assert!(stack.template.resources.keys().all(|id| !id.starts_with("OldSide")));
+        assert_eq!(
+            rule_actions(&stack, &p, "api"),
+            &json!([{ "Type": "forward", "TargetGroupArn": { "Ref": "ApiTargetGroup" } }])
+        );
+    }
+
+    #[test]
+    fn route_priorities_do_not_move_when_the_platform_gets_an_old_side() {
+        let mut p = fixture::acme();
+        p.services[0].routes[0].path = Some("/app".into());
+        assert_eq!(priorities(&p), priorities(&Platform { legacy: None, ..p.clone() }));
     }
 
     #[test]

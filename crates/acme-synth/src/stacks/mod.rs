@@ -13,6 +13,7 @@ pub mod data;
 pub mod dns;
 pub mod edge;
 pub mod keys;
+pub mod legacy;
 pub mod names;
 pub mod network;
 pub mod observability;

@@ -268,7 +268,7 @@ pub fn build(p: &Platform) -> Stack {
                 source_security_group_id: None,
             }],
             // Endpoints only answer; a rule matching nothing replaces the default allow-all.
-            security_group_egress: vec![no_egress()],
+            security_group_egress: vec![no_egress().into()],
         },
     );
     for (service, _why) in INTERFACE_ENDPOINTS {

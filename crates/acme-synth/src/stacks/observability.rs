@@ -42,6 +42,32 @@ const CONTAINER_INSIGHTS_LOG_GROUPS: [(&str, u32); 4] =
 const MIN_REQUESTS_FOR_ERROR_RATE: u32 = 20;
 
 /// Fixed so the bucket policy can name the trail in `aws:SourceArn` before it exists.
+/// The alarms every target group of a service has: what the migration's gates read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetAlarm {
+    /// More than 5% of requests answered 5xx by the service.
+    ErrorRate,
+    /// p99 response time above the service's probe latency.
+    Latency,
+    /// A target failing its health checks.
+    UnhealthyHosts,
+}
+
+impl TargetAlarm {
+    pub const ALL: [TargetAlarm; 3] = [TargetAlarm::ErrorRate, TargetAlarm::Latency, TargetAlarm::UnhealthyHosts];
+}
+
+/// `<platform>-<target slug>-5xx-rate` and the like: alarm names are the contract between
+/// this stack, `status` and the migration's gates.
+pub fn target_alarm(p: &Platform, target: &Target<'_>, alarm: TargetAlarm) -> String {
+    let kind = match alarm {
+        TargetAlarm::ErrorRate => "5xx-rate",
+        TargetAlarm::Latency => "p99-latency",
+        TargetAlarm::UnhealthyHosts => "unhealthy-hosts",
+    };
+    format!("{}-{}-{kind}", p.name, target.slug())
+}
+
 pub fn trail_name(p: &Platform) -> String {
     format!("{}-trail", p.name)
 }
@@ -251,7 +277,32 @@ pub fn build(p: &Platform) -> Stack {
                 comparison_operator: "GreaterThanThreshold".into(),
                 // A group without registered targets reports nothing; that is no failure.
                 treat_missing_data: "notBreaching".into(),
-                ..alarm(&topic, format!("{}-{}-unhealthy-hosts", p.name, target.slug()), &unhealthy_description(target))
+                ..alarm(&topic, target_alarm(p, target, TargetAlarm::UnhealthyHosts), &unhealthy_description(target))
+            },
+        );
+        t.add(
+            format!("{id}LatencyAlarm"),
+            Alarm {
+                namespace: Some("AWS/ApplicationELB".into()),
+                metric_name: Some("TargetResponseTime".into()),
+                dimensions: dimensions(),
+                extended_statistic: Some("p99".into()),
+                period: Some(60),
+                evaluation_periods: 3,
+                datapoints_to_alarm: Some(2),
+                // The migration's probe asks no more of one answer (services[].migration.probe).
+                threshold: target.service.migration.probe.latency_ms as f64 / 1000.0,
+                comparison_operator: "GreaterThanThreshold".into(),
+                treat_missing_data: "notBreaching".into(),
+                ..alarm(
+                    &topic,
+                    target_alarm(p, target, TargetAlarm::Latency),
+                    &format!(
+                        "p99 response time of {} above {} ms in 2 of 3 minutes",
+                        target.slug(),
+                        target.service.migration.probe.latency_ms
+                    ),
+                )
             },
         );
         t.add(
@@ -265,7 +316,7 @@ pub fn build(p: &Platform) -> Stack {
                 treat_missing_data: "notBreaching".into(),
                 ..alarm(
                     &topic,
-                    format!("{}-{}-5xx-rate", p.name, target.slug()),
+                    target_alarm(p, target, TargetAlarm::ErrorRate),
                     &format!("More than 5% of requests to {} answered 5xx by the service", target.slug()),
                 )
             },

@@ -52,8 +52,28 @@ pub fn variants() -> Vec<(&'static str, Platform)> {
     });
     shared_namespace.services[0].uses = vec![acme_spec::Use::Bucket("assets".into())];
     shared_namespace.services[3].replicas = acme_spec::Replicas { min: 1, max: 3 };
+    // No old side: every host points at the load balancer from the first deploy.
+    let mut new_platform = base.clone();
+    new_platform.legacy = None;
+    // The old side's other shapes: a shared host no service routes whole (a catch-all to the
+    // old side), over HTTP on another port; a host on public addresses; a new host.
+    let mut old_side = base.clone();
+    old_side.services[0].routes[0].path = Some("/app".into());
+    if let Some(legacy) = &mut old_side.legacy {
+        if let Some(www) = legacy.hosts.get_mut("www.acme.example.com").and_then(|w| w.private.as_mut()) {
+            www.protocol = "HTTP".into();
+            www.port = 8080;
+            www.health_codes = "200-399".into();
+        }
+        if let Some(auth) = legacy.hosts.get_mut("auth.acme.example.com") {
+            auth.public = acme_spec::OldTarget::Addresses(vec!["203.0.113.10".parse().expect("literal address")]);
+        }
+        legacy.hosts.remove("chat.acme.example.com");
+    }
     vec![
         ("acme", base),
+        ("new-platform", new_platform),
+        ("old-side", old_side),
         ("shared-namespace", shared_namespace),
         ("relaxed", relaxed),
         ("backup-copy", backup_copy),
