@@ -403,6 +403,16 @@ fn sources(
             sources.insert(parameter.clone(), Source::Value(value.clone()));
             continue;
         }
+        if plan_stack.kept.contains(parameter) {
+            // The stack's own state: deployed as it is (CloudFormation would reset a parameter
+            // left out to its default), the default only on creation.
+            let deployed =
+                live.get(&plan_stack.name).and_then(Option::as_ref).and_then(|s| s.parameters.get(parameter));
+            if let Some(value) = deployed {
+                sources.insert(parameter.clone(), Source::Value(value.clone()));
+            }
+            continue;
+        }
         let Some(input) = plan_stack.parameters.iter().find(|i| &i.parameter == parameter) else {
             if declared.default.is_none() {
                 return Err(Error::MissingParameter {
@@ -557,5 +567,47 @@ mod tests {
         let outputs =
             BTreeMap::from([(StackName::Network, BTreeMap::from([("VpcId".to_owned(), "vpc-new".to_owned())]))]);
         assert_eq!(values(&p, &outputs, &artifacts.plan).expect("known")["VpcId"], "vpc-new");
+    }
+
+    #[test]
+    fn kept_parameters_stay_as_deployed_unless_given() {
+        let artifacts = acme_synth::synthesize(&acme_spec::fixture::acme());
+        let plan_stack = artifacts.plan.stack(StackName::Edge).expect("edge");
+        let stack = artifacts.stack(StackName::Edge).expect("edge");
+        let state = |parameters: &[(&str, &str)]| StackState {
+            stack_id: "id".into(),
+            status: "UPDATE_COMPLETE".into(),
+            reason: None,
+            outputs: BTreeMap::new(),
+            parameters: parameters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        };
+        let all = |edge: Option<StackState>| -> BTreeMap<StackName, Option<StackState>> {
+            let upstream = StackState {
+                outputs: artifacts
+                    .plan
+                    .stacks
+                    .iter()
+                    .flat_map(|s| s.parameters.iter().map(|i| (i.output.clone(), "x".to_owned())))
+                    .collect(),
+                ..state(&[])
+            };
+            StackName::ALL
+                .iter()
+                .map(|s| (*s, if *s == StackName::Edge { edge.clone() } else { Some(upstream.clone()) }))
+                .collect()
+        };
+        let kept = |request: &Request, live: &BTreeMap<StackName, Option<StackState>>| {
+            let sources = sources(&artifacts, plan_stack, stack, request, &BTreeSet::new(), live).expect("sources");
+            sources.get("MigratedApi").cloned()
+        };
+        let request = Request::default();
+        // A new stack starts from the default: the parameter is left out.
+        assert_eq!(kept(&request, &all(None)), None);
+        // A deployed stack keeps what it has, whatever the default says.
+        assert_eq!(kept(&request, &all(Some(state(&[("MigratedApi", "true")])))), Some(Source::Value("true".into())));
+        // Only a value given on purpose (migrate finalize) changes it.
+        let finalize =
+            Request { parameters: BTreeMap::from([("MigratedApi".to_owned(), "false".to_owned())]), ..request };
+        assert_eq!(kept(&finalize, &all(Some(state(&[("MigratedApi", "true")])))), Some(Source::Value("false".into())));
     }
 }
