@@ -12,10 +12,16 @@
 //! is reported as expired; no request goes over a connection whose certificate is not valid.
 //! HTTP is one hand-written HTTP/1.1 request per connection; the WebSocket upgrade (RFC 6455)
 //! runs on a second connection at the same time. Nothing a server sends makes it panic.
+//!
+//! Tested against HTTPS servers on 127.0.0.1 whose certificates are made at test time
+//! (`tests/probe.rs`); the feature `testing` lends those servers (`testing::Server`) to the
+//! tests of other crates.
 
 mod der;
 mod exchange;
 mod http;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tls;
 mod websocket;
 
