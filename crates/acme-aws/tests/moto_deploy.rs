@@ -515,7 +515,8 @@ async fn hosted_zone_points_at_the_load_balancer(live: &Live) {
             "{host} has a record"
         );
     }
-    for host in ["chat.acme.example.com"] {
+    {
+        let host = "chat.acme.example.com";
         let record = records
             .resource_record_sets()
             .iter()

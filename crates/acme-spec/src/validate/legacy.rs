@@ -350,10 +350,8 @@ impl Validator {
                 "remove `migration`; a service without routes moves with the services that call it",
             );
         }
-        if let Some(steps) = &m.steps {
-            if let Some(steps) = self.steps(&format!("{at}.steps"), steps) {
-                migration.steps = steps;
-            }
+        if let Some(steps) = m.steps.as_ref().and_then(|steps| self.steps(&format!("{at}.steps"), steps)) {
+            migration.steps = steps;
         }
         if let Some(bake) = &m.bake {
             match parse_duration_ms(bake) {
@@ -406,7 +404,7 @@ impl Validator {
         let mut out = vec![];
         for (k, &step) in steps.iter().enumerate() {
             let at = format!("{field}[{k}]");
-            let Some(percent) = self.int::<u8>(&at, step, 1..=100, "percentage") else { return None };
+            let percent = self.int::<u8>(&at, step, 1..=100, "percentage")?;
             if out.last().is_some_and(|&last| last >= percent) {
                 self.error(at, format!("{percent} does not rise above the step before it"), fix);
                 return None;

@@ -1582,7 +1582,9 @@ mod tests {
     #[test]
     fn a_shared_host_the_load_balancer_cannot_reach_on_the_old_side_keeps_plain_rules() {
         let mut p = fixture::acme();
-        p.legacy.as_mut().and_then(|l| l.hosts.get_mut("www.acme.example.com")).map(|side| side.private = None);
+        if let Some(side) = p.legacy.as_mut().and_then(|l| l.hosts.get_mut("www.acme.example.com")) {
+            side.private = None;
+        }
         let stack = build(&p);
         assert!(stack.template.resources.keys().all(|id| !id.starts_with("OldSide")));
         assert_eq!(
