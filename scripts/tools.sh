@@ -175,6 +175,12 @@ fixes = [
      '        _acme_validate_change_batch(the_zone, change_list)  # acme fix 8\n\n'
      '        for value in change_list:\n'),
     ("route53/models.py",
+     '            if value["Action"] == "CREATE" and value in the_zone.rr_changes:\n',
+     '            if False:  # acme fix 8: checked against the zone as it is, above\n'),
+    ("route53/models.py",
+     '                if not the_zone.rr_changes.has_insert_or_update(\n',
+     '                if False and not the_zone.rr_changes.has_insert_or_update(  # acme fix 8\n'),
+    ("route53/models.py",
      'class ChangeList(list[dict[str, Any]]):\n',
      ROUTE53_BATCH + 'class ChangeList(list[dict[str, Any]]):\n'),
     ("route53/models.py",

@@ -107,6 +107,11 @@ pub enum Error {
     )]
     Protected { protected: Vec<crate::Protection> },
 
+    /// Route 53 refused a change batch because a record is not what the batch expects: the
+    /// lock or the record of intent changed under this run (another run, a rollback).
+    #[error("{subject}: Route 53 refused the change, a record changed under this run: {message}")]
+    Conflict { subject: String, message: String },
+
     /// Targets stayed unhealthy in their target groups past the wait.
     #[error("{0}")]
     NotHealthy(String),

@@ -24,6 +24,7 @@ mod destroy;
 mod error;
 pub mod guard;
 pub mod images;
+pub mod migration;
 pub mod network;
 mod plan;
 pub mod preflight;

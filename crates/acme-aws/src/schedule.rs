@@ -30,12 +30,12 @@ impl Stop {
         Stop::new().1
     }
 
-    fn fired(&self) -> bool {
+    pub fn fired(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Resolves once the stop fires; never, if its handle is gone without firing.
-    async fn wait(&mut self) {
+    pub async fn wait(&mut self) {
         if self.0.wait_for(|s| *s).await.is_err() {
             std::future::pending::<()>().await;
         }

@@ -54,8 +54,10 @@ pub enum Action {
     Bake { stage: Stage, percent: u8, until: u64 },
     /// A gate failed: the new side's share of `stage` goes back to 0 at once.
     RollBack { stage: Stage, why: String },
-    /// Stop and leave the weights as they are.
-    Hold { why: String },
+    /// Stop and leave the weights as they are. `pause`: record it as a pause, so that only
+    /// `resume` carries on (a judgement a person must make); otherwise someone else acts on
+    /// the weights and the run leaves the intent alone.
+    Hold { why: String, pause: bool },
     /// The last step baked with every gate passing: record it, ready to finalize.
     Complete,
     /// Nothing left to do.
@@ -82,6 +84,7 @@ pub fn decide(input: &Input<'_>) -> Action {
                 describe(knob),
                 share(knob)
             ),
+            pause: false,
         };
     }
     let percent_of = |knobs: &[Knob]| knobs.iter().map(share).min().unwrap_or(0);
@@ -96,6 +99,7 @@ pub fn decide(input: &Input<'_>) -> Action {
                 percent_of(&stages[current].1),
                 plan.service
             ),
+            pause: false,
         };
     }
     let (stage, knobs) = (&stages[current].0, &stages[current].1);
@@ -185,6 +189,7 @@ fn bake(input: &Input<'_>, stage: Stage, percent: u8, until: u64) -> Action {
                 "the observed split stays off the intended {percent}%: {} (expected {}); resume to judge it again",
                 split.measured, split.threshold
             ),
+            pause: true,
         };
     }
     if percent < 100 {
@@ -206,6 +211,15 @@ fn step(plan: &ServicePlan, stage: Stage, percent: u8) -> Action {
         step: plan.steps.iter().position(|s| *s == percent).map(|i| i + 1),
         of: plan.steps.len(),
     }
+}
+
+/// Where the migration stands: the first stage not at 100 percent (the last stage when all
+/// are), and its share (the lowest of its knobs).
+pub fn position(plan: &ServicePlan, knobs: &BTreeMap<Knob, u8>) -> Option<(Stage, u8)> {
+    let stages = plan.stages();
+    let percent_of = |ks: &[Knob]| ks.iter().map(|k| knobs.get(k).copied().unwrap_or(0)).min().unwrap_or(0);
+    let current = stages.iter().position(|(_, ks)| percent_of(ks) < 100).unwrap_or(stages.len().checked_sub(1)?);
+    Some((stages[current].0, percent_of(&stages[current].1)))
 }
 
 /// The first step of the schedule above `percent`.
@@ -420,7 +434,9 @@ mod tests {
                 .verdict(split.clone())
         };
         assert_eq!(case(NOW + 360).decide(), Action::Bake { stage: Stage::Main, percent: 25, until: NOW + 660 });
-        assert!(matches!(case(NOW + 660).decide(), Action::Hold { ref why } if why.contains("3.0% of 1000")));
+        assert!(
+            matches!(case(NOW + 660).decide(), Action::Hold { ref why, pause: true } if why.contains("3.0% of 1000"))
+        );
     }
 
     #[test]
@@ -459,7 +475,7 @@ mod tests {
             .intent(baking("auth", Stage::Main, 25, NOW))
             .written(knobs(&[(dns(AUTH), 25)]));
         assert!(
-            matches!(case.decide(), Action::Hold { ref why } if why.contains("auth.acme.example.com is at 0% where this run set 25%"))
+            matches!(case.decide(), Action::Hold { ref why, .. } if why.contains("auth.acme.example.com is at 0% where this run set 25%"))
         );
     }
 
@@ -507,7 +523,7 @@ mod tests {
     fn a_later_stage_ahead_of_an_earlier_one_holds() {
         let case = Case::new("api", knobs(&[(dns(WWW), 50), (rules(WWW), 25)]));
         assert!(
-            matches!(case.decide(), Action::Hold { ref why } if why.contains("front-door stage before it is at 50%"))
+            matches!(case.decide(), Action::Hold { ref why, .. } if why.contains("front-door stage before it is at 50%"))
         );
     }
 

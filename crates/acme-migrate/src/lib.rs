@@ -19,9 +19,10 @@ pub mod decide;
 pub mod gates;
 pub mod intent;
 pub mod plan;
+pub mod records;
 pub mod report;
 
-pub use decide::{Action, Command, Input, decide};
+pub use decide::{Action, Command, Input, decide, position};
 pub use gates::{Gate, GateResult, Readings, Verdict};
 pub use intent::{Intent, IntentState, Lock, Stage};
 pub use plan::{Blocker, Knob, Mechanism, ServicePlan, Track, plan, plan_service};

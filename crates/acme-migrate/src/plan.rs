@@ -15,6 +15,8 @@ pub const DNS_TTL_SECONDS: u64 = 60;
 /// The request header that makes the load balancer send a probe to the service's own
 /// target group while its rule still splits traffic (the edge stack's probe rule).
 pub use acme_synth::stacks::edge::PROBE_HEADER;
+/// The old side's target group is judged healthy with this many healthy targets.
+pub const OLD_SIDE_REQUIRED_HEALTHY: u32 = 1;
 
 /// How a host's traffic moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -39,14 +41,23 @@ pub struct Track {
     pub record_type: &'static str,
     /// What the old side's record answers.
     pub old_values: Vec<String>,
-    /// Path: logical ids of the service's rules on this host (edge stack).
-    pub rules: Vec<String>,
+    /// Path: the service's rules on this host (edge stack).
+    pub rules: Vec<RuleRef>,
     /// Path: the edge output with the ARN of the old side's target group.
     pub old_side_output: Option<String>,
     /// The path the probes request on this host.
     pub probe_path: String,
     /// The old side's request count for the host, when acme.yaml names it.
     pub old_requests: Option<MetricRef>,
+}
+
+/// A listener rule of the service and the target group it forwards to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    /// Logical id in the edge stack.
+    pub rule: String,
+    /// Edge output with the ARN of the service's target group the rule forwards to.
+    pub target_group_output: String,
 }
 
 /// A CloudWatch metric by namespace, name and dimensions.
@@ -109,6 +120,8 @@ pub struct ServicePlan {
     pub baseline: Baseline,
     /// The service's alarms: 5xx rate, p99 latency, unhealthy hosts, per target group.
     pub alarms: Vec<String>,
+    /// The load balancer's own alarm, which judges the front door.
+    pub front_door_alarms: Vec<String>,
     /// Edge outputs with the ARNs of the service's target groups.
     pub target_groups: Vec<String>,
     /// Healthy targets a step needs: the service's `replicas.min`.
@@ -212,10 +225,15 @@ pub fn plan_service(p: &Platform, service: &Service) -> ServicePlan {
                         ),
                     });
                 }
+                let targets = edge::targets(p);
                 let rules = edge::listener_routes(p)
                     .iter()
                     .filter(|r| r.service.name == service.name && r.route.host == host.host)
-                    .map(edge::ListenerRoute::logical_id)
+                    .filter_map(|r| {
+                        let target =
+                            targets.iter().find(|t| t.service.name == service.name && t.port.port == r.route.port)?;
+                        Some(RuleRef { rule: r.logical_id(), target_group_output: target.output() })
+                    })
                     .collect();
                 (Mechanism::Path, rules, Some(legacy::old_side_target_group_output(host.host)))
             }
@@ -256,6 +274,7 @@ pub fn plan_service(p: &Platform, service: &Service) -> ServicePlan {
         websocket: service.websocket,
         baseline: m.baseline.clone(),
         alarms,
+        front_door_alarms: vec![acme_synth::stacks::observability::load_balancer_error_alarm(p)],
         target_groups,
         required_healthy: service.replicas.min,
         blockers,
@@ -286,6 +305,7 @@ mod tests {
         let www = "www.acme.example.com".to_owned();
         assert_eq!(api.tracks[0].mechanism, Mechanism::Path);
         assert_eq!(api.tracks[0].rules.len(), 1);
+        assert_eq!(api.tracks[0].rules[0].target_group_output, "ApiTargetGroupArn");
         assert_eq!(api.tracks[0].old_side_output.as_deref(), Some("OldSideWwwAcmeExampleComTargetGroupArn"));
         assert_eq!(api.tracks[0].probe_path, "/api/healthz");
         assert_eq!(

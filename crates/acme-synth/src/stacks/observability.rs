@@ -57,6 +57,12 @@ impl TargetAlarm {
     pub const ALL: [TargetAlarm; 3] = [TargetAlarm::ErrorRate, TargetAlarm::Latency, TargetAlarm::UnhealthyHosts];
 }
 
+/// The load balancer's own 5xx rate (no healthy target, timeouts): what the front door of a
+/// migration is judged by, while the load balancer still forwards to the old side.
+pub fn load_balancer_error_alarm(p: &Platform) -> String {
+    format!("{}-alb-5xx-rate", p.name)
+}
+
 /// `<platform>-<target slug>-5xx-rate` and the like: alarm names are the contract between
 /// this stack, `status` and the migration's gates.
 pub fn target_alarm(p: &Platform, target: &Target<'_>, alarm: TargetAlarm) -> String {
@@ -239,7 +245,7 @@ pub fn build(p: &Platform) -> Stack {
             treat_missing_data: "notBreaching".into(),
             ..alarm(
                 &topic,
-                format!("{}-alb-5xx-rate", p.name),
+                load_balancer_error_alarm(p),
                 "More than 5% of requests answered 5xx by the load balancer itself (no healthy target, timeouts, ...)",
             )
         },

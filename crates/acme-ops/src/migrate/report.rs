@@ -1,0 +1,1 @@
+//! `migrate decommission-report`.

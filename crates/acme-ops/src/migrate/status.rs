@@ -1,0 +1,1 @@
+//! `migrate status`: every service's position, from one read of the zone.
