@@ -93,6 +93,11 @@ impl StackPlan {
     pub fn has_changes(&self) -> bool {
         self.action != StackAction::Unchanged
     }
+
+    /// The value parameter `name` is deployed with.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
 }
 
 impl ChangePlan {

@@ -118,17 +118,19 @@ pub struct GateResult {
 impl GateResult {
     /// `probe www.acme.example.com/api/healthz: status 500 (threshold 200-399)`.
     pub fn summary(&self) -> String {
-        format!("{} {}: {} (threshold {})", gate_name(self.gate), self.subject, self.measured, self.threshold)
+        format!("{} {}: {} (threshold {})", self.gate.as_str(), self.subject, self.measured, self.threshold)
     }
 }
 
-fn gate_name(g: Gate) -> &'static str {
-    match g {
-        Gate::Alarm => "alarm",
-        Gate::Targets => "targets",
-        Gate::Probe => "probe",
-        Gate::Split => "split",
-        Gate::Baseline => "baseline",
+impl Gate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gate::Alarm => "alarm",
+            Gate::Targets => "targets",
+            Gate::Probe => "probe",
+            Gate::Split => "split",
+            Gate::Baseline => "baseline",
+        }
     }
 }
 

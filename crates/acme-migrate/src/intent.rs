@@ -75,6 +75,19 @@ pub enum IntentState {
     Complete,
 }
 
+impl IntentState {
+    /// One word for people: `moving`, `baking`, `held`, `rolled-back`, `complete`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            IntentState::Moving { .. } => "moving",
+            IntentState::Baking { .. } => "baking",
+            IntentState::Held { .. } => "held",
+            IntentState::RolledBack { .. } => "rolled-back",
+            IntentState::Complete => "complete",
+        }
+    }
+}
+
 /// What the migration of one service intends, as its record of intent holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Intent {

@@ -6,9 +6,12 @@
 //! - [`migrate`]: moving each service's traffic from the old side, step by gated step, as a
 //!   controller's reconcile loop; its status, pause, rollback, finalize and the
 //!   decommission report.
+//! - [`deploy`]: the stacks part of `acmectl deploy` (plan, guards, apply, aftercare), which
+//!   `migrate finalize` deploys the edge stack through.
 //! - [`clock`]: the time, real or virtual, so that no test sleeps through a bake.
 
 pub mod clock;
+pub mod deploy;
 pub mod migrate;
 
 pub use clock::Clock;

@@ -8,7 +8,7 @@ use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod legacy;
-pub use legacy::{parse_duration_ms, parse_status_range};
+pub use legacy::{STEPS_FIX, StepsError, check_steps, parse_duration_ms, parse_status_range};
 
 /// Kubernetes minor versions acmectl synthesizes for (EKS standard and extended support
 /// as of this release, and the schemas kubernetes-validate checks against).

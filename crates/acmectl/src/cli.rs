@@ -53,6 +53,152 @@ pub enum Command {
     /// Every stack's state and drift, alarms in ALARM, target health and Deployment rollout
     /// per service. Exit 1 when something needs attention.
     Status(StatusArgs),
+    /// Move each service's traffic from the old side (acme.yaml's `legacy`) to the new
+    /// cluster, step by gated step, with automatic rollback; then hand its records back to
+    /// the stack and report what is safe to switch off.
+    #[command(subcommand, after_help = crate::exit::MIGRATE_HELP)]
+    Migrate(MigrateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Per service: the mechanism (weighted DNS records, or weighted target groups on a host
+    /// shared by path) and why, the steps, the gates, and what blocks it. Reads acme.yaml
+    /// only. Exit 0, or 5 when a service cannot migrate as configured.
+    Plan(MigratePlanArgs),
+    /// Move SERVICE 0 -> 1 -> 5 -> 25 -> 50 -> 100 percent (acme.yaml's steps), each step
+    /// begun once Route 53 has it in sync and judged for the TTL plus the bake; a failed
+    /// gate puts the new side's weight back at 0 (exit 6).
+    Start(MigrateRunArgs),
+    /// Go on with SERVICE from where AWS says it is (after a pause, Ctrl-C or a crash).
+    Resume(MigrateRunArgs),
+    /// Every service's position: weights, step, time left in the bake, lock, alarms; with
+    /// --watch, live, with every gate's latest value.
+    Status(MigrateStatusArgs),
+    /// Hold SERVICE's weights where they are; the running `start` stops at its next poll
+    /// (exit 7). `resume` goes on.
+    Pause(MigratePauseArgs),
+    /// Put SERVICE's new side at 0 now: one Route 53 batch and one ModifyRule per rule.
+    Rollback(MigrateRollbackArgs),
+    /// After the bake at 100 percent: the edge stack takes SERVICE's records and rules back
+    /// (Migrated<Service>=true), and the migration's own records go. The host's name
+    /// resolves at every moment.
+    Finalize(MigrateFinalizeArgs),
+    /// Per host: the records that still point at the old side, the traffic it still sees,
+    /// the services fully on the new side, and what is safe to switch off.
+    DecommissionReport(MigrateReportArgs),
+}
+
+/// What every migrate verb that talks to AWS takes.
+#[derive(Debug, Args)]
+pub struct MigrateTarget {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "acme.yaml")]
+    pub file: PathBuf,
+    /// Give a stack output a value the account cannot give (repeatable), as `deploy
+    /// --parameter` does.
+    #[arg(long = "parameter", value_name = "NAME=VALUE")]
+    pub parameters: Vec<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigratePlanArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "acme.yaml")]
+    pub file: PathBuf,
+}
+
+/// Where the probes go and what they trust.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Probe HOST at ADDRESS:PORT instead of through the load balancer, still naming HOST
+    /// (TLS server name and Host header). Repeatable.
+    #[arg(long = "probe-target", value_name = "HOST=ADDRESS:PORT")]
+    pub probe_targets: Vec<String>,
+    /// Trust the certificates in this PEM file instead of the system's roots.
+    #[arg(long = "ca", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateRunArgs {
+    /// The service to move.
+    pub service: String,
+    /// Do not ask for confirmation. Without a terminal, --yes is required.
+    #[arg(long)]
+    pub yes: bool,
+    /// The step schedule for this run, in percent, ending at 100: e.g. 5,50,100.
+    #[arg(long, value_name = "PERCENTS")]
+    pub steps: Option<String>,
+    /// The bake of every step for this run: e.g. 30s, 5m.
+    #[arg(long, value_name = "DURATION")]
+    pub bake: Option<String>,
+    /// Time between two polls of the gates: a failed gate is acted on within it.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub poll: String,
+    #[command(flatten)]
+    pub probes: ProbeArgs,
+    #[command(flatten)]
+    pub target: MigrateTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStatusArgs {
+    /// Only this service.
+    pub service: Option<String>,
+    /// Redraw as it changes (every --poll) until Ctrl-C, measuring the gates of services in
+    /// flight.
+    #[arg(long)]
+    pub watch: bool,
+    /// Time between two reads with --watch.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub poll: String,
+    #[command(flatten)]
+    pub probes: ProbeArgs,
+    #[command(flatten)]
+    pub target: MigrateTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MigratePauseArgs {
+    pub service: String,
+    /// Why, for the record of intent and the next person.
+    #[arg(long, default_value = "paused by hand")]
+    pub reason: String,
+    #[command(flatten)]
+    pub target: MigrateTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateRollbackArgs {
+    pub service: String,
+    /// Also move the shared host's DNS back off the load balancer (a path migration's front
+    /// door), for every service on it.
+    #[arg(long)]
+    pub front_door: bool,
+    #[command(flatten)]
+    pub target: MigrateTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateFinalizeArgs {
+    pub service: String,
+    /// Do not ask for confirmation. Without a terminal, --yes is required.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub target: MigrateTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateReportArgs {
+    /// How far back to count the old side's requests: e.g. 24h, 7d.
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub window: String,
+    #[command(flatten)]
+    pub target: MigrateTarget,
 }
 
 #[derive(Debug, Args)]

@@ -12,9 +12,29 @@ Exit codes:
   2    invalid input: acme.yaml or arguments (also: no terminal to confirm on and no --yes)
   3    local failure: reading or writing files
   4    AWS or Kubernetes failure (credentials, endpoint, a stack that failed or is stuck)
-  5    refused: the deploy would destroy data (see --allow-replace), deletion protection
-       is on (destroy), or the confirmation was declined
-  130  interrupted (Ctrl-C); running stacks go on in CloudFormation, run again to carry on";
+  5    refused: the deploy would destroy data (see --allow-replace) or move a running
+       migration's traffic, deletion protection is on (destroy), the confirmation was
+       declined, or a migration cannot run as asked (migrate plan says why)
+  6    migrate: a gate failed and the new side's weight is back at 0 (the message names
+       the gate, its measured value and threshold)
+  7    migrate: the weights hold where they are (paused, or for a person to decide)
+  8    migrate: another run holds the service's hosts (the message names it)
+  130  interrupted (Ctrl-C); running stacks go on in CloudFormation, run again to carry on;
+       a migration's weights hold: `migrate resume` or `migrate rollback`";
+
+pub const MIGRATE_HELP: &str = "\
+Exit codes:
+  0    done: complete (ready for finalize), finalized, rolled back by `rollback`
+  1    status: a service needs attention (rolled back, held, moved without acmectl)
+  2    invalid input: acme.yaml's legacy or migration settings, or arguments
+  4    AWS failure
+  5    refused, nothing changed: the service cannot migrate as configured, is not ready
+       to finalize, or the confirmation was declined
+  6    a gate failed: the new side's weight is back at 0 (the message says which gate,
+       with its measured value and threshold)
+  7    held: paused (the weights stay), or the new side was not ready to start
+  8    locked: another run migrates a host of the service (the message names it)
+  130  Ctrl-C: the weights hold; `migrate resume` goes on, `migrate rollback` goes back";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
@@ -22,6 +42,14 @@ pub enum Code {
     /// `check` found something or the gate stopped `synth`/`deploy`; `plan` has changes;
     /// `status` has something that needs attention.
     Findings = 1,
+    /// `migrate plan`: a service cannot migrate as configured.
+    Refused = 5,
+    /// `migrate`: a gate failed; the new side's weight is back at 0.
+    RolledBack = 6,
+    /// `migrate`: the weights hold (paused, or waiting for a person).
+    Held = 7,
+    /// `migrate`: Ctrl-C; the weights hold.
+    Interrupted = 130,
 }
 
 impl From<Code> for ExitCode {
@@ -44,6 +72,8 @@ pub enum Failure {
     Interrupted(miette::Report),
     /// The check gate stopped a deploy: findings stand (exit 1, like `check`).
     Gate(miette::Report),
+    /// Another run holds a host of the service being migrated.
+    Locked(miette::Report),
 }
 
 impl Failure {
@@ -57,6 +87,7 @@ impl Failure {
             Failure::Refused(r) => (r, 5, "refused"),
             Failure::Interrupted(r) => (r, 130, "interrupted"),
             Failure::Gate(r) => (r, 1, "findings"),
+            Failure::Locked(r) => (r, 8, "locked"),
         };
         match format {
             // Input problems point into acme.yaml (miette draws the span); the others are

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod exit;
 mod kubernetes;
+mod migrate_view;
 mod output;
 mod progress;
 mod render;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Deploy(args) => commands::deploy::run(&cli.global, args),
         cli::Command::Destroy(args) => commands::destroy::run(&cli.global, args),
         cli::Command::Status(args) => commands::status::run(&cli.global, args),
+        cli::Command::Migrate(command) => commands::migrate::run(&cli.global, command),
     };
     match result {
         Ok(code) => code.into(),

@@ -23,7 +23,10 @@ pub mod report;
 pub mod run;
 pub mod status;
 
+pub use finalize::{Finalized, finalize};
+pub use report::decommission_report;
 pub use run::run;
+pub use status::{Phase, ServiceStatus, status};
 
 use crate::clock::Clock;
 use acme_aws::migration::{EdgeState, Migrator};

@@ -396,26 +396,14 @@ impl Validator {
     }
 
     fn steps(&mut self, field: &str, steps: &[i64]) -> Option<Vec<u8>> {
-        let fix = "list rising percentages that end at 100, e.g. `[1, 5, 25, 50, 100]`";
-        if steps.is_empty() || steps.len() > MAX_STEPS {
-            self.error(field, format!("{} steps; a migration takes 1 to {MAX_STEPS}", steps.len()), fix);
-            return None;
-        }
-        let mut out = vec![];
-        for (k, &step) in steps.iter().enumerate() {
-            let at = format!("{field}[{k}]");
-            let percent = self.int::<u8>(&at, step, 1..=100, "percentage")?;
-            if out.last().is_some_and(|&last| last >= percent) {
-                self.error(at, format!("{percent} does not rise above the step before it"), fix);
-                return None;
+        match check_steps(steps) {
+            Ok(steps) => Some(steps),
+            Err(e) => {
+                let at = e.step.map_or_else(|| field.to_owned(), |k| format!("{field}[{k}]"));
+                self.error(at, e.message, STEPS_FIX);
+                None
             }
-            out.push(percent);
         }
-        if out.last() != Some(&100) {
-            self.error(field, "the last step is not 100: the migration would never finish", fix);
-            return None;
-        }
-        Some(out)
     }
 
     fn probe(&mut self, at: &str, p: &crate::input::ProbeInput) -> MigrationProbe {
@@ -491,7 +479,41 @@ pub fn parse_status_range(text: &str) -> Option<(u16, u16)> {
     }
 }
 
-/// `500ms`, `30s`, `5m`, `1h30m` → milliseconds.
+/// How to write a step schedule.
+pub const STEPS_FIX: &str = "list rising percentages that end at 100, e.g. `[1, 5, 25, 50, 100]`";
+
+/// A step schedule that cannot be run, and the step at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepsError {
+    pub step: Option<usize>,
+    pub message: String,
+}
+
+/// A migration's step schedule (acme.yaml's `steps`, `--steps`): 1 to 20 rising
+/// percentages from 1 to 100, the last one 100.
+pub fn check_steps(steps: &[i64]) -> Result<Vec<u8>, StepsError> {
+    let whole = |message: String| StepsError { step: None, message };
+    if steps.is_empty() || steps.len() > MAX_STEPS {
+        return Err(whole(format!("{} steps; a migration takes 1 to {MAX_STEPS}", steps.len())));
+    }
+    let mut out: Vec<u8> = vec![];
+    for (k, &step) in steps.iter().enumerate() {
+        let at = |message: String| StepsError { step: Some(k), message };
+        let Some(percent) = u8::try_from(step).ok().filter(|p| (1..=100).contains(p)) else {
+            return Err(at(format!("percentage {step} is outside 1..=100")));
+        };
+        if out.last().is_some_and(|&last| last >= percent) {
+            return Err(at(format!("{percent} does not rise above the step before it")));
+        }
+        out.push(percent);
+    }
+    if out.last() != Some(&100) {
+        return Err(whole("the last step is not 100: the migration would never finish".into()));
+    }
+    Ok(out)
+}
+
+/// `500ms`, `30s`, `5m`, `1h30m`, `7d` → milliseconds.
 pub fn parse_duration_ms(text: &str) -> Option<u64> {
     let mut total: u64 = 0;
     let mut rest = text.trim();
@@ -513,6 +535,8 @@ pub fn parse_duration_ms(text: &str) -> Option<u64> {
             (60_000, 1)
         } else if rest.starts_with('h') {
             (3_600_000, 1)
+        } else if rest.starts_with('d') {
+            (86_400_000, 1)
         } else {
             return None;
         };

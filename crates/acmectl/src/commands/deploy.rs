@@ -1,5 +1,5 @@
-//! `acmectl deploy`: gate, plan, guard, confirm, run the change sets with live progress,
-//! then the Kubernetes objects.
+//! `acmectl deploy`: gate, plan and guard (`acme_ops::deploy`), confirm, run the change sets
+//! with live progress, then the Kubernetes objects.
 
 use crate::cli::{DeployArgs, Global, OutputFormat};
 use crate::exit::{Code, Failure};
@@ -74,13 +74,24 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
         let shown = display.clone();
         let deployer = Deployer::new(&sdk).with_progress(move |e| shown.on(e));
 
-        let plan = deployer.plan(&artifacts, &request).await?;
-        let dangers = plan.dangers(&allowances);
+        let migrator = acme_aws::migration::Migrator::new(&sdk);
+        let planned =
+            acme_ops::deploy::plan(&deployer, &migrator, &platform, &artifacts, &request, &allowances).await?;
+        let (plan, dangers) = (&planned.plan, &planned.dangers);
         if text {
-            print!("{}", render::plan_text(&plan, &dangers));
-            for unused in allowances.unused(&dangers) {
+            print!("{}", render::plan_text(plan, dangers));
+            for unused in allowances.unused(dangers) {
                 eprintln!("note: --allow-replace {unused} matches no change of this plan");
             }
+        }
+        if let Some(rule) = planned.moving.first() {
+            let _ = plan.discard(&deployer).await;
+            let all: Vec<String> = planned.moving.iter().map(ToString::to_string).collect();
+            return Err(Failure::Refused(miette::miette!(
+                help = acme_ops::deploy::moving_help(rule),
+                "deploy refused: it would move traffic of a running migration; nothing was changed:\n  {}",
+                all.join("\n  ")
+            )));
         }
         let blocked: Vec<_> = dangers.iter().filter(|d| !d.allowed).cloned().collect();
         if !blocked.is_empty() {
@@ -91,7 +102,7 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             if text {
                 println!("No changes: no change set was executed.");
             } else {
-                println!("{:#}", json!({ "plan": render::plan_json(&plan, &account, &dangers), "executed": 0 }));
+                println!("{:#}", json!({ "plan": render::plan_json(plan, &account, dangers), "executed": 0 }));
             }
             return kubernetes(args, &sdk, &platform, &artifacts, &images, &request.parameters)
                 .await
@@ -115,12 +126,22 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             }
         });
         let ticker = display.ticking();
-        let result = deployer.apply(&artifacts, &plan, &allowances, stop).await;
+        let result = acme_ops::deploy::apply(
+            &sdk,
+            &deployer,
+            &platform,
+            &artifacts,
+            &planned,
+            &allowances,
+            &request.parameters,
+            stop,
+        )
+        .await;
         drop(ticker);
         interrupt.abort();
         display.tick();
-        let report = match result {
-            Ok(report) => report,
+        let (report, aftercare) = match result {
+            Ok(done) => done,
             Err(e @ Error::Interrupted { .. }) => {
                 for (stack, status) in display.running() {
                     eprintln!("still running in CloudFormation: {stack} ({status})");
@@ -129,19 +150,16 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             }
             Err(e) => return Err(e.into()),
         };
-        // What CloudFormation cannot do: empty the VPC's default security group.
-        let network = acme_synth::stacks::names::stack(&platform.name, acme_synth::StackName::Network);
-        if let Some(group) = report.stack(&network).and_then(|d| d.outputs.get("DefaultSecurityGroupId")) {
-            // The stacks are deployed either way: a refusal here (CI's role may lack the EC2
-            // rights) is a warning, and the next deploy with them does it.
-            match acme_aws::network::restrict_default_security_group(&sdk, group).await {
-                Ok(0) => {}
-                Ok(revoked) if text => {
-                    eprintln!("revoked {revoked} rule(s) of the VPC's default security group {group}");
-                }
-                Ok(_) => {}
-                Err(e) => eprintln!("warning: the VPC's default security group keeps its rules: {e}"),
+        if text {
+            if aftercare.revoked > 0 {
+                eprintln!("revoked {} rule(s) of the VPC's default security group", aftercare.revoked);
             }
+            for host in &aftercare.old_side_records {
+                eprintln!("{host}: no record yet; it resolves to the old side until its migration starts");
+            }
+        }
+        if let Some(why) = &aftercare.default_group_kept {
+            eprintln!("warning: the VPC's default security group keeps its rules: {why}");
         }
         match global.output {
             OutputFormat::Text => {
@@ -157,7 +175,7 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             OutputFormat::Json | OutputFormat::Sarif => println!(
                 "{:#}",
                 json!({
-                    "plan": render::plan_json(&plan, &account, &dangers),
+                    "plan": render::plan_json(plan, &account, dangers),
                     "executed": report.executed(),
                     "stacks": report.stacks.iter().map(|d| json!({
                         "stack_name": d.stack_name,

@@ -4,6 +4,7 @@ pub mod check;
 pub mod deploy;
 pub mod destroy;
 pub mod diagram;
+pub mod migrate;
 pub mod plan;
 pub mod schema;
 pub mod status;
