@@ -130,14 +130,32 @@ pub fn print_plans(format: OutputFormat, platform: &Platform, plans: &[ServicePl
 pub struct Progress {
     tty: bool,
     service: String,
-    of: usize,
     /// Whether a redrawable line is on screen.
     drawn: Mutex<bool>,
+    /// Off a terminal: the last poll printed (position, failed gates) and when.
+    printed: Mutex<Option<(PollKey, u64)>>,
 }
+
+type PollKey = (acme_migrate::Stage, u8, Vec<String>);
+
+/// Off a terminal, a poll is printed when the position or a gate's pass/fail changes, and
+/// once a minute besides: a log that says everything without a line per poll.
+const PLAIN_POLL_EVERY: u64 = 60;
 
 impl Progress {
     pub fn new(tty: bool, plan: &ServicePlan) -> Progress {
-        Progress { tty, service: plan.service.clone(), of: plan.steps.len(), drawn: Mutex::new(false) }
+        Progress { tty, service: plan.service.clone(), drawn: Mutex::new(false), printed: Mutex::new(None) }
+    }
+
+    fn worth_a_line(&self, stage: acme_migrate::Stage, percent: u8, verdict: &Verdict, now: u64) -> bool {
+        let failed = verdict.results.iter().filter(|r| !r.passed).map(|r| r.subject.clone()).collect();
+        let key = (stage, percent, failed);
+        let mut printed = self.printed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = printed.as_ref().is_none_or(|(last, at)| *last != key || now >= at + PLAIN_POLL_EVERY);
+        if due {
+            *printed = Some((key, now));
+        }
+        due
     }
 
     pub fn on(&self, event: &Event, clock: &Clock) {
@@ -146,8 +164,8 @@ impl Progress {
             Event::Locked { hosts } => {
                 format!("{s}: holding {} (the lock is renewed with every write)", hosts.join(", "))
             }
-            Event::Stepped { stage, percent, step, .. } => {
-                let step = step.map(|n| format!("step {}/{}: ", n + 1, self.of)).unwrap_or_default();
+            Event::Stepped { stage, percent, step, of } => {
+                let step = step.map(|n| format!("step {n}/{of}: ")).unwrap_or_default();
                 format!("{s} {stage}: {step}{percent}% to the new side, {}% to the old side", 100 - percent)
             }
             Event::InSync { stage, percent } => {
@@ -160,7 +178,11 @@ impl Progress {
             Event::Polled { stage, percent, now, until, verdict } => {
                 let left = until.map(|u| format!("{} left", duration(u.saturating_sub(*now)))).unwrap_or_default();
                 let line = format!("{s} {stage} {percent}% {left} | {}", gates_line(verdict));
-                self.redraw(&line);
+                if self.tty {
+                    self.redraw(&line);
+                } else if self.worth_a_line(*stage, *percent, verdict, *now) {
+                    self.lasting(&line);
+                }
                 return;
             }
             Event::RolledBack { stage, why } => format!("{s} {stage}: ROLLED BACK, the new side is at 0%: {why}"),
@@ -181,9 +203,6 @@ impl Progress {
     }
 
     fn redraw(&self, line: &str) {
-        if !self.tty {
-            return self.lasting(line);
-        }
         let mut drawn = self.drawn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut err = std::io::stderr().lock();
         let width = 160;

@@ -131,7 +131,11 @@ async fn finish(
     let deployed = !already;
     if deployed {
         on(&format!("deploying the edge stack with {}=true", legacy::migrated_parameter(service)));
-        let mut parameters = given.clone();
+        // Only what the edge stack takes: a stand-in meant for another stack is no error here.
+        let takes =
+            |name: &str| artifacts.stack(StackName::Edge).is_some_and(|s| s.template.parameters.contains_key(name));
+        let mut parameters: BTreeMap<String, String> =
+            given.iter().filter(|(k, _)| takes(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         parameters.insert(legacy::migrated_parameter(service), "true".into());
         let request = Request { only: Some(BTreeSet::from([StackName::Edge])), parameters, role_arn: None };
         crate::deploy::deploy(sdk, deployer, m.platform, artifacts, &request).await?;

@@ -1,0 +1,286 @@
+//! `acmectl migrate` as a user runs it, against moto's server on 127.0.0.1 (started per
+//! test) and HTTPS servers on 127.0.0.1 that the probes are aimed at with `--probe-target`
+//! and `--ca`. moto skips CloudWatch alarms in templates, so the tests make them through its
+//! API under the observability stack's names; IP targets registered in a target group
+//! stand in for pods (moto reports them healthy). Migrations that would wait through their
+//! bakes run on the virtual clock (`ACMECTL_TEST_VIRTUAL_CLOCK`); the Ctrl-C test runs on
+//! the real one.
+
+mod common;
+
+use acme_aws::migration::Migrator;
+use acme_probe::testing::{Behaviour, Server, ServerCertificate};
+use common::{Run, World, run};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const AUTH: &str = "auth.acme.example.com";
+const CHAT: &str = "chat.acme.example.com";
+const VIRTUAL_CLOCK: (&str, &str) = ("ACMECTL_TEST_VIRTUAL_CLOCK", "1");
+
+impl World {
+    fn zone(&self) -> String {
+        self.outputs("acme-dns")["HostedZoneId"].clone()
+    }
+
+    /// The records of `host`: (set identifier, type, weight, values or alias target).
+    fn records(&self, host: &str) -> Vec<(String, String, Option<i64>, String)> {
+        let zone = self.zone();
+        let records = self.runtime.block_on(Migrator::new(&self.sdk).host(&zone, host)).expect("records");
+        let mut out: Vec<_> = records
+            .records
+            .iter()
+            .map(|r| {
+                let to = r.alias.as_ref().map_or_else(|| r.values.join(","), |a| format!("alias {}", a.dns_name));
+                (r.set_identifier.clone().unwrap_or_default(), r.rtype.clone(), r.weight, to)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The service's alarms (OK) and `n` healthy targets for its pods.
+    fn stand_in_service(&self, service: &str) {
+        let plan = {
+            let p = acme_spec::fixture::acme();
+            acme_migrate::plan::plan_service(&p, p.service(service).expect("service"))
+        };
+        let edge = self.outputs("acme-edge");
+        self.runtime.block_on(async {
+            let cw = aws_sdk_cloudwatch::Client::new(&self.sdk);
+            for name in plan.alarms.iter().chain(&plan.front_door_alarms) {
+                cw.put_metric_alarm()
+                    .alarm_name(name)
+                    .namespace("AWS/ApplicationELB")
+                    .metric_name("HTTPCode_Target_5XX_Count")
+                    .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+                    .period(60)
+                    .evaluation_periods(3)
+                    .threshold(5.0)
+                    .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+                    .send()
+                    .await
+                    .expect("alarm");
+            }
+            let elb = aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk);
+            for output in &plan.target_groups {
+                let mut request = elb.register_targets().target_group_arn(&edge[output]);
+                for i in 0..2 {
+                    request = request.targets(
+                        aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                            .id(format!("10.20.0.{}", 10 + i))
+                            .port(8080)
+                            .build(),
+                    );
+                }
+                request.send().await.expect("targets");
+            }
+        });
+    }
+
+    fn set_alarm(&self, name: &str, value: f64) {
+        self.runtime.block_on(async {
+            aws_sdk_cloudwatch::Client::new(&self.sdk)
+                .set_alarm_state()
+                .alarm_name(name)
+                .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+                .state_reason(format!("Threshold Crossed: 1 datapoint [{value}] was greater than the threshold (5.0)."))
+                .state_reason_data(format!(r#"{{"version":"1.0","recentDatapoints":[{value}],"threshold":5.0}}"#))
+                .send()
+                .await
+                .expect("set alarm state")
+        });
+    }
+
+    /// `acmectl migrate ARGS` with the probes of `host` aimed at `server`.
+    fn migrate(&self, args: &[&str], probe: Option<(&str, &Server)>, env: &[(&str, &str)]) -> Run {
+        let mut all = vec!["migrate".to_owned()];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        if let Some((host, server)) = probe {
+            let ca = self.dir.path().join(format!("{host}-ca.pem"));
+            std::fs::write(&ca, server.ca_pem()).expect("ca file");
+            all.extend([
+                "--probe-target".to_owned(),
+                format!("{host}={}", server.addr()),
+                "--ca".to_owned(),
+                ca.display().to_string(),
+            ]);
+        }
+        all.extend(["--endpoint-url".to_owned(), self.moto.endpoint.clone()]);
+        let mut vars = vec![("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+        vars.extend(env);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        run(self.dir.path(), &refs, &vars)
+    }
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
+fn phase(status: &serde_json::Value, service: &str) -> String {
+    status["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["service"] == service)
+        .map(|s| s["phase"]["phase"].as_str().expect("phase").to_owned())
+        .expect("the service")
+}
+
+fn server(host: &str, behaviour: Behaviour) -> (tokio::runtime::Runtime, Server) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().worker_threads(1).build().expect("runtime");
+    let server = rt.block_on(Server::start(behaviour, ServerCertificate::Valid(host.into())));
+    (rt, server)
+}
+
+#[test]
+fn a_migration_runs_from_the_command_line_service_by_service_with_a_rollback_between() {
+    let w = World::new();
+    let stand_ins = w.deploy_all();
+    // The deploy left every host of the old side where it was.
+    assert_eq!(w.records(AUTH), [(String::new(), "CNAME".into(), None, "old-lb.acme-legacy.example.net".into())]);
+    assert_eq!(w.records(CHAT).len(), 1);
+    w.stand_in_service("auth");
+    w.stand_in_service("chat");
+    let (_rt, auth) = server(AUTH, Behaviour::Status(200));
+
+    let plan = run(w.dir.path(), &["migrate", "plan"], &[]);
+    plan.ok();
+    assert!(plan.stdout.contains("auth.acme.example.com: dns, the service has the host to itself"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("www.acme.example.com: path, shared with api"), "{}", plan.stdout);
+
+    let status = json(w.migrate(&["status", "--output", "json"], None, &[]).ok());
+    assert_eq!(phase(&status, "auth"), "not-started");
+
+    let start = ["start", "auth", "--yes", "--steps", "5,50,100", "--bake", "30s", "--poll", "2s"];
+    let started = w.migrate(&start, Some((AUTH, &auth)), &[VIRTUAL_CLOCK]);
+    started.ok();
+    assert!(started.stdout.contains("auth is on the new side at 100%"), "{}", started.stdout);
+    // Not a terminal: one plain line per event, in order.
+    for line in [
+        "auth: holding auth.acme.example.com",
+        "auth main: step 1/3: 5% to the new side, 95% to the old side",
+        "auth main 5%: Route 53 has it on all its servers (INSYNC)",
+        "auth main: step 2/3: 50% to the new side",
+        "auth main: step 3/3: 100% to the new side",
+        "auth: 100% baked with every gate passing",
+    ] {
+        assert!(started.stderr.contains(line), "{line:?} in:\n{}", started.stderr);
+    }
+    assert!(started.stderr.contains("| alarm acme-auth-5xx-rate: OK"), "{}", started.stderr);
+    assert!(started.stderr.contains("| probe auth.acme.example.com/healthz: status 200 in"), "{}", started.stderr);
+    let status = json(w.migrate(&["status", "--output", "json"], None, &[]).ok());
+    assert_eq!(phase(&status, "auth"), "complete");
+
+    // chat's alarm fires: the run stops before any weight moves, says why, exits 6.
+    w.set_alarm("acme-chat-5xx-rate", 9.0);
+    let (_rt2, chat) = server(CHAT, Behaviour::WebSocket);
+    let refused = w.migrate(&["start", "chat", "--yes", "--poll", "2s"], Some((CHAT, &chat)), &[VIRTUAL_CLOCK]);
+    assert_eq!(refused.code, Some(6), "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stdout.contains("chat rolled back"), "{}", refused.stdout);
+    assert!(refused.stdout.contains("alarm acme-chat-5xx-rate: ALARM at 9"), "{}", refused.stdout);
+    assert!(w.records(CHAT).iter().all(|(set, _, weight, _)| set != "acmectl-new" || *weight == Some(0)));
+
+    // auth is handed to the stack; its name resolves to the load balancer alone.
+    let mut finalize = vec!["finalize", "auth", "--yes"];
+    finalize.extend(stand_ins.iter().map(String::as_str));
+    let done = w.migrate(&finalize, None, &[]);
+    done.ok();
+    assert!(done.stdout.contains("auth is finalized"), "{}", done.stdout);
+    let records = w.records(AUTH);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!((records[0].0.as_str(), records[0].1.as_str(), records[0].2), ("acme-edge", "A", Some(100)));
+    assert!(records[0].3.starts_with("alias "), "{records:?}");
+
+    let report = json(w.migrate(&["decommission-report", "--output", "json"], None, &[]).ok());
+    let hosts = report["hosts"].as_array().expect("hosts");
+    let host = |h: &str| hosts.iter().find(|r| r["host"] == h).unwrap_or_else(|| panic!("{h} in {report:#}"));
+    assert_eq!(host(AUTH)["safe_to_switch_off"], true, "{report:#}");
+    assert_eq!(host(CHAT)["safe_to_switch_off"], false, "{report:#}");
+    assert!(host(CHAT)["reasons"][0].as_str().expect("reason").contains("not migrated yet: chat"));
+
+    let rollback = w.migrate(&["rollback", "auth"], None, &[]);
+    assert_eq!(rollback.code, Some(5), "a finalized service has no migration to roll back: {}", rollback.stderr);
+}
+
+#[test]
+fn bad_migration_input_is_refused_with_its_place_and_nothing_changes() {
+    let w = World::new();
+    w.deploy_all();
+    let before = w.records(AUTH);
+    for (args, message) in [
+        (&["start", "auth", "--yes", "--steps", "5,3,100"][..], "--steps 5,3,100 (step 2): 3 does not rise"),
+        (&["start", "auth", "--yes", "--steps", "5,50"][..], "the last step is not 100"),
+        (&["start", "auth", "--yes", "--bake", "soon"][..], "--bake soon: not a duration"),
+        (&["start", "auth", "--yes", "--poll", "0s"][..], "--poll 0s"),
+        (&["start", "auth", "--yes", "--probe-target", "auth"][..], "expected HOST=ADDRESS:PORT"),
+        (&["start", "auth", "--yes", "--ca", "missing.pem"][..], "--ca missing.pem: cannot read it"),
+        (&["start", "billing", "--yes"][..], "no service billing in acme.yaml; one of: web, api, auth, chat"),
+    ] {
+        let out = w.migrate(args, None, &[]);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(message), "{args:?}: {message:?} in {}", out.stderr);
+    }
+    // A bad migration setting in acme.yaml: the file, line and field, and the fix.
+    w.edit(
+        "      - host: auth.acme.example.com\n    uses: [database]",
+        "      - host: auth.acme.example.com\n    uses: [database]\n    migration: { bake: five minutes }",
+    );
+    let out = w.migrate(&["start", "auth", "--yes"], None, &[]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("services[2].migration.bake"), "{}", out.stderr);
+    assert!(out.stderr.contains("acme.yaml:"), "{}", out.stderr);
+    // And the same for the old side's description.
+    w.edit("migration: { bake: five minutes }", "migration: { bake: 5m }");
+    w.edit(
+        "      private_addresses: [10.50.0.10, 10.50.0.11]",
+        "      private_addresses: [10.50.0.10, not-an-address]",
+    );
+    let out = w.migrate(&["start", "api", "--yes"], None, &[]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("legacy.hosts[0].private_addresses[1]"), "{}", out.stderr);
+    assert_eq!(w.records(AUTH), before, "nothing changed in Route 53");
+}
+
+#[test]
+fn ctrl_c_holds_the_weights_and_says_how_to_go_on() {
+    let w = World::new();
+    w.deploy_all();
+    w.stand_in_service("auth");
+    let (_rt, auth) = server(AUTH, Behaviour::Status(200));
+    let ca = w.dir.path().join("ca.pem");
+    std::fs::write(&ca, auth.ca_pem()).expect("ca");
+    let target = format!("{AUTH}={}", auth.addr());
+    let child = Command::new(env!("CARGO_BIN_EXE_acmectl"))
+        .args(["migrate", "start", "auth", "--yes", "--steps", "5,100", "--bake", "10m", "--poll", "1s"])
+        .args(["--probe-target", &target, "--ca", &ca.display().to_string(), "--endpoint-url", &w.moto.endpoint])
+        .current_dir(w.dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("acmectl starts");
+    let at_five =
+        |w: &World| w.records(AUTH).iter().any(|(set, _, weight, _)| set == "acmectl-new" && *weight == Some(5));
+    let started = Instant::now();
+    while !at_five(&w) && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(at_five(&w), "the first step was written");
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("acmectl ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("interrupted: auth holds at 5% (main)"), "{stdout}");
+    assert!(stdout.contains("acmectl migrate resume auth") && stdout.contains("acmectl migrate rollback auth"));
+    assert!(at_five(&w), "the weights hold");
+    let zone = w.zone();
+    let records = w.runtime.block_on(Migrator::new(&w.sdk).host(&zone, AUTH)).expect("records");
+    assert_eq!(records.lock(), None, "the lock was given back");
+}
