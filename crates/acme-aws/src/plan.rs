@@ -413,7 +413,9 @@ fn sources(
             // left out to its default), the default only on creation.
             let deployed =
                 live.get(&plan_stack.name).and_then(Option::as_ref).and_then(|s| s.parameters.get(parameter));
-            if let Some(value) = deployed {
+            // One at its default is left out, as on creation: the same value, and a change set
+            // that names it is not mistaken for a change (moto compares the parameters given).
+            if let Some(value) = deployed.filter(|v| declared.default.as_ref() != Some(*v)) {
                 sources.insert(parameter.clone(), Source::Value(value.clone()));
             }
             continue;
@@ -610,6 +612,8 @@ mod tests {
         assert_eq!(kept(&request, &all(None)), None);
         // A deployed stack keeps what it has, whatever the default says.
         assert_eq!(kept(&request, &all(Some(state(&[("MigratedApi", "true")])))), Some(Source::Value("true".into())));
+        // At its default it is left out again: the same value, and no change set for nothing.
+        assert_eq!(kept(&request, &all(Some(state(&[("MigratedApi", "false")])))), None);
         // Only a value given on purpose (migrate finalize) changes it.
         let finalize =
             Request { parameters: BTreeMap::from([("MigratedApi".to_owned(), "false".to_owned())]), ..request };

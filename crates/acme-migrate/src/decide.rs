@@ -88,7 +88,8 @@ pub fn decide(input: &Input<'_>) -> Action {
         };
     }
     let percent_of = |knobs: &[Knob]| knobs.iter().map(share).min().unwrap_or(0);
-    let current = stages.iter().position(|(_, knobs)| percent_of(knobs) < 100).unwrap_or(stages.len() - 1);
+    let intent = input.intent.filter(|i| i.service == plan.service);
+    let current = current_stage(&stages, input.knobs, intent).unwrap_or(stages.len() - 1);
     if let Some((later, knobs)) = stages[current + 1..].iter().find(|(_, knobs)| percent_of(knobs) > 0) {
         return Action::Hold {
             why: format!(
@@ -106,7 +107,6 @@ pub fn decide(input: &Input<'_>) -> Action {
     let stage = *stage;
     let p = percent_of(knobs);
     let aligned = knobs.iter().all(|k| share(k) == p);
-    let intent = input.intent.filter(|i| i.service == plan.service);
 
     match intent.map(|i| &i.state) {
         Some(IntentState::Held { by, why }) if input.command == Command::Start => {
@@ -213,13 +213,33 @@ fn step(plan: &ServicePlan, stage: Stage, percent: u8) -> Action {
     }
 }
 
-/// Where the migration stands: the first stage not at 100 percent (the last stage when all
-/// are), and its share (the lowest of its knobs).
-pub fn position(plan: &ServicePlan, knobs: &BTreeMap<Knob, u8>) -> Option<(Stage, u8)> {
+/// Where the migration stands: the stage it is in (see [`current_stage`]) and its share (the
+/// lowest of its knobs).
+pub fn position(plan: &ServicePlan, knobs: &BTreeMap<Knob, u8>, intent: Option<&Intent>) -> Option<(Stage, u8)> {
     let stages = plan.stages();
-    let percent_of = |ks: &[Knob]| ks.iter().map(|k| knobs.get(k).copied().unwrap_or(0)).min().unwrap_or(0);
-    let current = stages.iter().position(|(_, ks)| percent_of(ks) < 100).unwrap_or(stages.len().checked_sub(1)?);
-    Some((stages[current].0, percent_of(&stages[current].1)))
+    let current = current_stage(&stages, knobs, intent.filter(|i| i.service == plan.service))?;
+    Some((stages[current].0, share_of(knobs, &stages[current].1)))
+}
+
+/// The index of the stage the migration is in: the first one not at 100 percent (the last
+/// when all are), unless the intent is still on an earlier stage's last step. A stage at 100
+/// percent is done only once that step has baked: until then its gates judge it, and the
+/// next stage waits.
+fn current_stage(stages: &[(Stage, Vec<Knob>)], knobs: &BTreeMap<Knob, u8>, intent: Option<&Intent>) -> Option<usize> {
+    let first_short = stages.iter().position(|(_, ks)| share_of(knobs, ks) < 100);
+    let current = first_short.unwrap_or(stages.len().checked_sub(1)?);
+    let unfinished = intent
+        .filter(|i| i.percent == 100)
+        .filter(|i| {
+            matches!(i.state, IntentState::Moving { .. } | IntentState::Baking { .. } | IntentState::Held { .. })
+        })
+        .and_then(|i| stages[..current].iter().position(|(s, _)| *s == i.stage));
+    Some(unfinished.unwrap_or(current))
+}
+
+/// The share of a stage: the lowest of its knobs (a knob AWS does not report reads 0).
+fn share_of(knobs: &BTreeMap<Knob, u8>, stage_knobs: &[Knob]) -> u8 {
+    stage_knobs.iter().map(|k| knobs.get(k).copied().unwrap_or(0)).min().unwrap_or(0)
 }
 
 /// The first step of the schedule above `percent`.
@@ -446,6 +466,24 @@ mod tests {
         let front_done =
             Case::new("api", knobs(&[(dns(WWW), 100)])).intent(baking("api", Stage::FrontDoor, 100, NOW)).at(NOW + 360);
         assert_eq!(front_done.decide(), Action::Step { stage: Stage::Main, percent: 1, step: Some(1), of: 5 });
+        // The front door at 100 is its last step, judged like every other: synced, then baked,
+        // before the service's own rule moves.
+        let written = intent("api", Stage::FrontDoor, 100, IntentState::Moving { change: Some("C5".into()) });
+        let front_written = Case::new("api", knobs(&[(dns(WWW), 100)])).intent(written.clone());
+        assert_eq!(
+            front_written.decide(),
+            Action::AwaitSync { stage: Stage::FrontDoor, percent: 100, change: Some("C5".into()) }
+        );
+        let front_baking =
+            Case::new("api", knobs(&[(dns(WWW), 100)])).intent(baking("api", Stage::FrontDoor, 100, NOW)).at(NOW + 10);
+        assert_eq!(front_baking.decide(), Action::Bake { stage: Stage::FrontDoor, percent: 100, until: NOW + 360 });
+        let failing_front = front_baking.verdict(failing(Gate::Alarm));
+        assert!(matches!(failing_front.decide(), Action::RollBack { stage: Stage::FrontDoor, .. }));
+        assert_eq!(
+            position(&plan_of("api"), &knobs(&[(dns(WWW), 100)]), Some(&written)),
+            Some((Stage::FrontDoor, 100))
+        );
+        assert_eq!(position(&plan_of("api"), &knobs(&[(dns(WWW), 100)]), None), Some((Stage::Main, 0)));
         // Another service on the host moved the front door already: api starts with its own.
         let moved_by_web = Case::new("api", knobs(&[(dns(WWW), 100)]));
         assert_eq!(moved_by_web.decide(), Action::Step { stage: Stage::Main, percent: 1, step: Some(1), of: 5 });

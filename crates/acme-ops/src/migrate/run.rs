@@ -89,7 +89,7 @@ async fn reconcile(
                 _ => {}
             }
         }
-        let Some((stage, percent)) = position(plan, &obs.knobs) else {
+        let Some((stage, percent)) = position(plan, &obs.knobs, obs.intent.as_ref()) else {
             return Err(Error::Refused(format!("{} has nothing to migrate", plan.service)));
         };
         memory.at = Some((stage, percent));
@@ -132,8 +132,12 @@ async fn reconcile(
                 on(&Event::Stepped { stage, percent, step: n, of });
             }
             Action::AwaitSync { stage, percent, change } => {
-                let since = obs.intent.as_ref().map_or(now, |i| i.since);
-                await_sync(m, change.or(memory.change.take()), since, stop).await?;
+                // Rules take effect at the load balancer at once: only DNS weights have name
+                // servers to reach.
+                if plan.knobs(stage).iter().any(|k| matches!(k, Knob::Dns(_))) {
+                    let since = obs.intent.as_ref().map_or(now, |i| i.since);
+                    await_sync(m, change.or(memory.change.take()), since, stop).await?;
+                }
                 on(&Event::InSync { stage, percent });
                 let ttl = memory.ttl.take().unwrap_or_else(|| plan.ttl(stage));
                 begin(m, plan, stage, percent, ttl, on, &mut memory).await?;

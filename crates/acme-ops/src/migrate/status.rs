@@ -148,7 +148,7 @@ pub async fn status(m: &Migration<'_>, plans: &[ServicePlan], gates: bool) -> Re
                 percent: *percent,
             })
             .collect();
-        let at = position(plan, &obs.knobs);
+        let at = position(plan, &obs.knobs, obs.intent.as_ref());
         status.stage = at.map(|(s, _)| s);
         status.percent = at.map(|(_, p)| p);
         status.lock = obs.hosts.iter().find_map(|(host, r)| {

@@ -184,6 +184,46 @@ impl World {
             .collect()
     }
 
+    /// What `service`'s listener rule on its shared host forwards to, read with DescribeRules
+    /// (not through the adapter under test): (the edge output naming the target group,
+    /// weight), sorted.
+    pub async fn forward(&self, service: &str) -> Vec<(String, i32)> {
+        let plan = self.plan(service);
+        let [rule] = plan.tracks.iter().flat_map(|t| &t.rules).collect::<Vec<_>>()[..] else {
+            panic!("{service} has one rule on a shared host: {:?}", plan.tracks)
+        };
+        let deployer = self.deployer();
+        let resources = deployer.resources("acme-edge").await.expect("edge resources");
+        let arn = resources
+            .iter()
+            .find(|r| r.logical_id == rule.rule)
+            .and_then(|r| r.physical_id.clone())
+            .unwrap_or_else(|| panic!("the edge stack has no rule {}", rule.rule));
+        let outputs = deployer.describe("acme-edge").await.expect("edge").expect("deployed").outputs;
+        let output_of = |group: &str| {
+            outputs.iter().find(|(_, v)| v.as_str() == group).map_or_else(|| group.to_owned(), |(k, _)| k.clone())
+        };
+        let described = aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk)
+            .describe_rules()
+            .rule_arns(arn)
+            .send()
+            .await
+            .expect("describe rules");
+        let mut forward = vec![];
+        for action in described.rules().iter().flat_map(|r| r.actions()) {
+            match action.forward_config().map(|f| f.target_groups()).filter(|g| !g.is_empty()) {
+                Some(groups) => forward.extend(
+                    groups
+                        .iter()
+                        .map(|g| (output_of(g.target_group_arn().unwrap_or_default()), g.weight().unwrap_or(1))),
+                ),
+                None => forward.extend(action.target_group_arn().map(|g| (output_of(g), 1))),
+            }
+        }
+        forward.sort();
+        forward
+    }
+
     pub async fn zone(&self) -> String {
         self.deployer().describe("acme-dns").await.expect("dns").expect("deployed").outputs["HostedZoneId"].clone()
     }

@@ -1,0 +1,172 @@
+//! Migration speed: `cargo bench -p acme-ops --bench migrate` (moto's server on 127.0.0.1,
+//! installed by scripts/tools.sh, started by the benchmark).
+//!
+//! - `decide_rollback`: the decision once a gate's reading failed (pure).
+//! - `poll_auth`: one poll of a service in flight against the emulator: its records, rules,
+//!   intent and lock, alarms, targets and a live probe of a local HTTPS server. A failed gate
+//!   is seen at the next poll, so the rollback lands within one poll interval plus this.
+//! - `rollback_auth`: the rollback itself, one Route 53 batch.
+//! - `status_of_50_services`: `migrate status` of a platform of 50 migrating services.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use acme_migrate::gates::{AlarmReading, AlarmState, Readings, judge};
+use acme_migrate::intent::{Intent, IntentState, Stage};
+use acme_migrate::plan::{Knob, ServicePlan};
+use acme_migrate::records::dns_weights;
+use acme_migrate::{Action, Command, Input, decide};
+use acme_ops::migrate::{Migration, control, observe, status};
+use acme_probe::testing::{Behaviour, Server, ServerCertificate};
+use common::World;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::OnceLock;
+
+fn main() {
+    divan::main();
+}
+
+const AUTH: &str = "auth.acme.example.com";
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime"))
+}
+
+#[divan::bench]
+fn decide_rollback(bencher: divan::Bencher) {
+    let platform = acme_spec::fixture::acme();
+    let plan = acme_migrate::plan_service(&platform, platform.service("auth").expect("auth"));
+    let knobs = BTreeMap::from([(Knob::Dns(AUTH.into()), 25)]);
+    let intent = Intent {
+        service: "auth".into(),
+        stage: Stage::Main,
+        percent: 25,
+        since: 1_000,
+        run: "bench".into(),
+        state: IntentState::Baking { began: 1_000, ttl: 60 },
+    };
+    let failing = Readings {
+        alarms: vec![AlarmReading {
+            name: "acme-auth-5xx-rate".into(),
+            state: AlarmState::Alarm,
+            reason: "Threshold Crossed".into(),
+            threshold: Some(5.0),
+            value: Some(12.5),
+        }],
+        ..Readings::default()
+    };
+    bencher.bench_local(|| {
+        let verdict = judge(&plan, divan::black_box(&failing), 25);
+        let action = decide(&Input {
+            plan: &plan,
+            knobs: &knobs,
+            intent: Some(&intent),
+            now: 1_100,
+            verdict: &verdict,
+            written: Some(&knobs),
+            command: Command::Start,
+        });
+        assert!(matches!(action, Action::RollBack { .. }));
+        action
+    });
+}
+
+/// The bundled platform in moto, auth's pods and alarms stood in for, its weights at 25.
+struct Auth {
+    world: &'static World,
+    server: Server,
+    plan: ServicePlan,
+}
+
+fn auth() -> &'static Auth {
+    static AUTH_WORLD: OnceLock<Auth> = OnceLock::new();
+    AUTH_WORLD.get_or_init(|| {
+        runtime().block_on(async {
+            let world: &'static World = Box::leak(Box::new(World::new(acme_spec::fixture::acme()).await));
+            world.alarms("auth").await;
+            world.targets("AuthTargetGroupArn", 2).await;
+            let server = Server::start(Behaviour::Status(200), ServerCertificate::Valid(AUTH.into())).await;
+            let plan = world.plan("auth");
+            let m = world.migration("bench", &[(AUTH, server.addr())], server.ca_pem()).await;
+            weights_at(&m, &plan, 25).await;
+            Auth { world, server, plan }
+        })
+    })
+}
+
+/// auth's DNS at `percent` on the new side, as a step of `migrate start` writes it.
+async fn weights_at(m: &Migration<'_>, plan: &ServicePlan, percent: u8) {
+    let obs = observe::observe(m, plan).await.expect("observe");
+    let track = plan.track(AUTH).expect("auth's track");
+    let changes = dns_weights(obs.host(AUTH), track, &m.edge.load_balancer, percent).expect("weights");
+    if !changes.is_empty() {
+        m.migrator.change(&m.edge.zone_id, &changes, "bench").await.expect("change");
+    }
+}
+
+async fn migration(a: &Auth) -> Migration<'static> {
+    a.world.migration("bench", &[(AUTH, a.server.addr())], a.server.ca_pem()).await
+}
+
+#[divan::bench(sample_count = 20)]
+fn poll_auth(bencher: divan::Bencher) {
+    let a = auth();
+    let m = runtime().block_on(migration(a));
+    bencher.bench_local(|| {
+        runtime().block_on(async {
+            let obs = observe::observe(&m, &a.plan).await.expect("observe");
+            let readings = observe::readings(&m, &a.plan, Stage::Main, None, false).await.expect("readings");
+            (obs.knobs.len(), judge(&a.plan, &readings, 25).passed())
+        })
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn rollback_auth(bencher: divan::Bencher) {
+    let a = auth();
+    let m = runtime().block_on(migration(a));
+    bencher.bench_local(|| {
+        runtime().block_on(async {
+            weights_at(&m, &a.plan, 25).await;
+            control::roll_back(&m, &a.plan, Stage::Main, "bench", "a gate failed", false).await.expect("rollback")
+        })
+    });
+}
+
+/// 50 services of the old side: 20 on hosts of their own, 30 sharing 5 hosts by path.
+fn fifty_services() -> acme_spec::Platform {
+    let mut y = String::from(
+        "name: big\nregion: us-east-1\ndomain: big.example.com\nnetwork: { cidr: 10.0.0.0/16, zones: 3 }\n\
+         cluster: { version: \"1.34\" }\nalerts: { email: [ops@big.example.com] }\n\
+         ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/big-jenkins-agent\"] }\nservices:\n",
+    );
+    for i in 0..50 {
+        let _ = write!(y, "  - name: svc{i}\n    port: 8080\n    health: {{ path: /healthz }}\n");
+        if i < 20 {
+            let _ = writeln!(y, "    routes: [{{ host: h{i}.big.example.com }}]");
+        } else {
+            let _ = writeln!(y, "    routes: [{{ host: s{}.big.example.com, path: /p{i} }}]", i % 5);
+        }
+    }
+    y.push_str("legacy:\n  target: old-lb.big-legacy.example.net\n  hosts:\n");
+    for h in 0..5 {
+        let _ = writeln!(y, "    - host: s{h}.big.example.com\n      private_addresses: [10.50.0.{}]", 10 + h);
+    }
+    acme_spec::load_str("big.yaml", &y).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[divan::bench(sample_count = 20)]
+fn status_of_50_services(bencher: divan::Bencher) {
+    static BIG: OnceLock<World> = OnceLock::new();
+    let world = BIG.get_or_init(|| runtime().block_on(World::new(fifty_services())));
+    let plans = acme_migrate::plan(&world.platform);
+    assert_eq!(plans.iter().filter(|p| p.nothing_to_migrate.is_none()).count(), 50);
+    let m = runtime().block_on(world.migration("bench", &[], vec![]));
+    bencher.bench_local(|| {
+        let statuses = runtime().block_on(status(&m, &plans, false)).expect("status");
+        assert_eq!(statuses.len(), 50);
+        statuses
+    });
+}
