@@ -6,7 +6,8 @@
 //!   intent and lock, alarms, targets and a live probe of a local HTTPS server. A failed gate
 //!   is seen at the next poll, so the rollback lands within one poll interval plus this.
 //! - `rollback_auth`: the rollback itself, one Route 53 batch.
-//! - `status_of_50_services`: `migrate status` of a platform of 50 migrating services.
+//! `migrate status` of 50 services is not here yet: their edge template is over the 51,200
+//! bytes deploy sends inline (S3 templates are issue 13), so moto cannot hold that platform.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -16,11 +17,10 @@ use acme_migrate::intent::{Intent, IntentState, Stage};
 use acme_migrate::plan::{Knob, ServicePlan};
 use acme_migrate::records::dns_weights;
 use acme_migrate::{Action, Command, Input, decide};
-use acme_ops::migrate::{Migration, control, observe, status};
+use acme_ops::migrate::{Migration, control, observe};
 use acme_probe::testing::{Behaviour, Server, ServerCertificate};
 use common::World;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::OnceLock;
 
 fn main() {
@@ -132,41 +132,5 @@ fn rollback_auth(bencher: divan::Bencher) {
             weights_at(&m, &a.plan, 25).await;
             control::roll_back(&m, &a.plan, Stage::Main, "bench", "a gate failed", false).await.expect("rollback")
         })
-    });
-}
-
-/// 50 services of the old side: 20 on hosts of their own, 30 sharing 5 hosts by path.
-fn fifty_services() -> acme_spec::Platform {
-    let mut y = String::from(
-        "name: big\nregion: us-east-1\ndomain: big.example.com\nnetwork: { cidr: 10.0.0.0/16, zones: 3 }\n\
-         cluster: { version: \"1.34\" }\nalerts: { email: [ops@big.example.com] }\n\
-         ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/big-jenkins-agent\"] }\nservices:\n",
-    );
-    for i in 0..50 {
-        let _ = write!(y, "  - name: svc{i}\n    port: 8080\n    health: {{ path: /healthz }}\n");
-        if i < 20 {
-            let _ = writeln!(y, "    routes: [{{ host: h{i}.big.example.com }}]");
-        } else {
-            let _ = writeln!(y, "    routes: [{{ host: s{}.big.example.com, path: /p{i} }}]", i % 5);
-        }
-    }
-    y.push_str("legacy:\n  target: old-lb.big-legacy.example.net\n  hosts:\n");
-    for h in 0..5 {
-        let _ = writeln!(y, "    - host: s{h}.big.example.com\n      private_addresses: [10.50.0.{}]", 10 + h);
-    }
-    acme_spec::load_str("big.yaml", &y).unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-#[divan::bench(sample_count = 20)]
-fn status_of_50_services(bencher: divan::Bencher) {
-    static BIG: OnceLock<World> = OnceLock::new();
-    let world = BIG.get_or_init(|| runtime().block_on(World::new(fifty_services())));
-    let plans = acme_migrate::plan(&world.platform);
-    assert_eq!(plans.iter().filter(|p| p.nothing_to_migrate.is_none()).count(), 50);
-    let m = runtime().block_on(world.migration("bench", &[], vec![]));
-    bencher.bench_local(|| {
-        let statuses = runtime().block_on(status(&m, &plans, false)).expect("status");
-        assert_eq!(statuses.len(), 50);
-        statuses
     });
 }

@@ -562,7 +562,8 @@ mod tests {
         assert_eq!(parse_duration_ms("30s"), Some(30_000));
         assert_eq!(parse_duration_ms("1h30m"), Some(5_400_000));
         assert_eq!(parse_duration_ms("0s"), Some(0));
-        for bad in ["", "5", "m", "5 minutes", "-1s", "1.5s", "5d"] {
+        assert_eq!(parse_duration_ms("7d"), Some(604_800_000));
+        for bad in ["", "5", "m", "5 minutes", "-1s", "1.5s", "5w"] {
             assert_eq!(parse_duration_ms(bad), None, "{bad}");
         }
     }
