@@ -6,6 +6,7 @@
 //!   intent and lock, alarms, targets and a live probe of a local HTTPS server. A failed gate
 //!   is seen at the next poll, so the rollback lands within one poll interval plus this.
 //! - `rollback_auth`: the rollback itself, one Route 53 batch.
+//!
 //! `migrate status` of 50 services is not here yet: their edge template is over the 51,200
 //! bytes deploy sends inline (S3 templates are issue 13), so moto cannot hold that platform.
 

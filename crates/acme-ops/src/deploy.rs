@@ -25,6 +25,8 @@ pub struct Planned {
     pub dangers: Vec<Danger>,
     /// Rules the plan would change under a running migration.
     pub moving: Vec<MovingRule>,
+    /// The request's `--parameter` values, which stand in for outputs after the stacks too.
+    given: BTreeMap<String, String>,
 }
 
 impl Planned {
@@ -67,7 +69,7 @@ pub async fn plan(
     let plan = deployer.plan(artifacts, request).await?;
     let dangers = plan.dangers(allowances);
     let moving = moving_rules(migrator, platform, &plan, &request.parameters).await?;
-    Ok(Planned { plan, dangers, moving })
+    Ok(Planned { plan, dangers, moving, given: request.parameters.clone() })
 }
 
 /// The rules of services mid-migration that the edge stack's change set would touch.
@@ -89,32 +91,37 @@ async fn moving_rules(
         return Ok(vec![]);
     }
     let edge = migrator.edge(platform, given).await?;
-    let mut moving = vec![];
+    // (service, host, rule, ARN, the service's target group) for every touched rule of a
+    // service not finalized, read back in one DescribeRules.
+    let mut watched = vec![];
     for service in legacy::migrating_services(platform) {
         let finalized_now = edge_plan.value(&legacy::migrated_parameter(&service.name)) == Some("true");
         if finalized_now || edge.migrated(&service.name) {
             continue;
         }
-        let plan = plan_service(platform, service);
-        for track in plan.tracks.iter().filter(|t| t.mechanism == Mechanism::Path) {
+        for track in plan_service(platform, service).tracks.into_iter().filter(|t| t.mechanism == Mechanism::Path) {
             for r in track.rules.iter().filter(|r| touched.contains(&r.rule.as_str())) {
-                let (Some(arn), Some(group)) = (edge.rules.get(&r.rule), edge.outputs.get(&r.target_group_output))
-                else {
-                    continue;
-                };
-                let forwards = migrator.forwards(std::slice::from_ref(arn)).await?;
-                let share = forwards.get(arn).map_or(0, |f| f.share(group));
-                if share > 0 {
-                    moving.push(MovingRule {
-                        service: service.name.clone(),
-                        host: track.host.clone(),
-                        rule: r.rule.clone(),
-                        share,
-                    });
+                if let (Some(arn), Some(group)) = (edge.rules.get(&r.rule), edge.outputs.get(&r.target_group_output)) {
+                    watched.push((
+                        service.name.clone(),
+                        track.host.clone(),
+                        r.rule.clone(),
+                        arn.clone(),
+                        group.clone(),
+                    ));
                 }
             }
         }
     }
+    let arns: Vec<String> = watched.iter().map(|w| w.3.clone()).collect();
+    let forwards = migrator.forwards(&arns).await?;
+    let moving = watched
+        .into_iter()
+        .filter_map(|(service, host, rule, arn, group)| {
+            let share = forwards.get(&arn).map_or(0, |f| f.share(&group));
+            (share > 0).then_some(MovingRule { service, host, rule, share })
+        })
+        .collect();
     Ok(moving)
 }
 
@@ -137,7 +144,6 @@ pub async fn apply(
     artifacts: &Artifacts,
     planned: &Planned,
     allowances: &Allowances,
-    given: &BTreeMap<String, String>,
     stop: Stop,
 ) -> Result<(Report, Aftercare), Error> {
     let report = deployer.apply(artifacts, &planned.plan, allowances, stop).await?;
@@ -151,7 +157,7 @@ pub async fn apply(
             Err(e) => aftercare.default_group_kept = Some(e.to_string()),
         }
     }
-    aftercare.old_side_records = old_side_records(&Migrator::new(sdk), platform, given).await?;
+    aftercare.old_side_records = old_side_records(&Migrator::new(sdk), platform, &planned.given).await?;
     Ok((report, aftercare))
 }
 
@@ -174,7 +180,7 @@ pub async fn deploy(
         }
         return Err(Error::Guarded { dangers: planned.dangers });
     }
-    apply(sdk, deployer, platform, artifacts, &planned, &allowances, &request.parameters, Stop::never()).await
+    apply(sdk, deployer, platform, artifacts, &planned, &allowances, Stop::never()).await
 }
 
 /// How to get past a rule under a migration.

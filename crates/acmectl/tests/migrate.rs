@@ -10,6 +10,7 @@ mod common;
 
 use acme_aws::migration::Migrator;
 use acme_probe::testing::{Behaviour, Server, ServerCertificate};
+use common::support::stand_ins;
 use common::{Run, World, run};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -47,49 +48,15 @@ impl World {
         };
         let edge = self.outputs("acme-edge");
         self.runtime.block_on(async {
-            let cw = aws_sdk_cloudwatch::Client::new(&self.sdk);
-            for name in plan.alarms.iter().chain(&plan.front_door_alarms) {
-                cw.put_metric_alarm()
-                    .alarm_name(name)
-                    .namespace("AWS/ApplicationELB")
-                    .metric_name("HTTPCode_Target_5XX_Count")
-                    .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-                    .period(60)
-                    .evaluation_periods(3)
-                    .threshold(5.0)
-                    .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-                    .send()
-                    .await
-                    .expect("alarm");
-            }
-            let elb = aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk);
+            stand_ins::alarms(&self.sdk, plan.alarms.iter().chain(&plan.front_door_alarms)).await;
             for output in &plan.target_groups {
-                let mut request = elb.register_targets().target_group_arn(&edge[output]);
-                for i in 0..2 {
-                    request = request.targets(
-                        aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
-                            .id(format!("10.20.0.{}", 10 + i))
-                            .port(8080)
-                            .build(),
-                    );
-                }
-                request.send().await.expect("targets");
+                stand_ins::targets(&self.sdk, &edge[output], 2).await;
             }
         });
     }
 
     fn set_alarm(&self, name: &str, value: f64) {
-        self.runtime.block_on(async {
-            aws_sdk_cloudwatch::Client::new(&self.sdk)
-                .set_alarm_state()
-                .alarm_name(name)
-                .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-                .state_reason(format!("Threshold Crossed: 1 datapoint [{value}] was greater than the threshold (5.0)."))
-                .state_reason_data(format!(r#"{{"version":"1.0","recentDatapoints":[{value}],"threshold":5.0}}"#))
-                .send()
-                .await
-                .expect("set alarm state")
-        });
+        self.runtime.block_on(stand_ins::set_alarm(&self.sdk, name, value));
     }
 
     /// `acmectl migrate ARGS` with the probes of `host` aimed at `server`.

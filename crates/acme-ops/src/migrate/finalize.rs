@@ -34,15 +34,22 @@ pub struct Finalized {
     pub deployed: bool,
 }
 
-/// Finalize `plan`'s service. `deployer` shows the stack update's progress; `artifacts`
-/// are the platform's, as `deploy` synthesizes them; `given` are `--parameter` values.
+/// What finalize deploys the edge stack with.
+pub struct StackUpdate<'a> {
+    pub sdk: &'a aws_config::SdkConfig,
+    /// Shows the update's progress.
+    pub deployer: &'a Deployer,
+    /// The platform's artifacts, as `deploy` synthesizes them.
+    pub artifacts: &'a Artifacts,
+    /// `--parameter` values.
+    pub given: &'a BTreeMap<String, String>,
+}
+
+/// Finalize `plan`'s service.
 pub async fn finalize(
     m: &Migration<'_>,
     plan: &ServicePlan,
-    sdk: &aws_config::SdkConfig,
-    deployer: &Deployer,
-    artifacts: &Artifacts,
-    given: &BTreeMap<String, String>,
+    update: &StackUpdate<'_>,
     on: &(dyn Fn(&str) + Sync),
 ) -> Result<Finalized, Error> {
     let service = plan.service.as_str();
@@ -55,7 +62,7 @@ pub async fn finalize(
     }
     let hosts = plan.hosts();
     lock::take(m, &hosts).await?;
-    let result = finish(m, plan, sdk, deployer, artifacts, given, already, on).await;
+    let result = finish(m, plan, update, already, on).await;
     let released = lock::release(m, &hosts).await;
     let done = result?;
     released?;
@@ -83,14 +90,10 @@ async fn ready(m: &Migration<'_>, plan: &ServicePlan) -> Result<(), Error> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn finish(
     m: &Migration<'_>,
     plan: &ServicePlan,
-    sdk: &aws_config::SdkConfig,
-    deployer: &Deployer,
-    artifacts: &Artifacts,
-    given: &BTreeMap<String, String>,
+    update: &StackUpdate<'_>,
     already: bool,
     on: &(dyn Fn(&str) + Sync),
 ) -> Result<Finalized, Error> {
@@ -132,13 +135,14 @@ async fn finish(
     if deployed {
         on(&format!("deploying the edge stack with {}=true", legacy::migrated_parameter(service)));
         // Only what the edge stack takes: a stand-in meant for another stack is no error here.
-        let takes =
-            |name: &str| artifacts.stack(StackName::Edge).is_some_and(|s| s.template.parameters.contains_key(name));
+        let takes = |name: &str| {
+            update.artifacts.stack(StackName::Edge).is_some_and(|s| s.template.parameters.contains_key(name))
+        };
         let mut parameters: BTreeMap<String, String> =
-            given.iter().filter(|(k, _)| takes(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            update.given.iter().filter(|(k, _)| takes(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         parameters.insert(legacy::migrated_parameter(service), "true".into());
         let request = Request { only: Some(BTreeSet::from([StackName::Edge])), parameters, role_arn: None };
-        crate::deploy::deploy(sdk, deployer, m.platform, artifacts, &request).await?;
+        crate::deploy::deploy(update.sdk, update.deployer, m.platform, update.artifacts, &request).await?;
     }
 
     // 3. The migration's records go where the stack's answer.

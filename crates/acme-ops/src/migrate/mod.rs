@@ -23,7 +23,7 @@ pub mod report;
 pub mod run;
 pub mod status;
 
-pub use finalize::{Finalized, finalize};
+pub use finalize::{Finalized, StackUpdate, finalize};
 pub use report::decommission_report;
 pub use run::run;
 pub use status::{Phase, ServiceStatus, status};

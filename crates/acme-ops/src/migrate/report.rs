@@ -4,6 +4,7 @@
 use super::{Error, Migration};
 use acme_aws::migration::target_group_metric;
 use acme_migrate::plan::{Track, plan_service};
+use acme_migrate::records::HostRecords;
 use acme_migrate::report::{HostEvidence, HostReport, judge};
 use acme_synth::stacks::legacy;
 use std::collections::BTreeMap;
@@ -11,24 +12,27 @@ use std::time::Duration;
 
 /// The report over the last `window` of traffic.
 pub async fn decommission_report(m: &Migration<'_>, window: Duration) -> Result<Vec<HostReport>, Error> {
-    let old_hosts = legacy::old_hosts(m.platform);
-    let mut tracks: BTreeMap<&str, Track> = BTreeMap::new();
-    for host in &old_hosts {
-        for service in &host.services {
-            if let Some(t) = plan_service(m.platform, service).track(host.host) {
-                tracks.entry(host.host).or_insert_with(|| t.clone());
-            }
-        }
-    }
-    let names: Vec<&str> = tracks.keys().copied().collect();
-    let listed = if names.is_empty() { vec![] } else { m.migrator.hosts(&m.edge.zone_id, &names).await? };
+    // Each host of the old side with the track of its first service: what its records are
+    // judged by.
+    let hosts: Vec<(legacy::OldHost<'_>, Track)> = legacy::old_hosts(m.platform)
+        .into_iter()
+        .filter_map(|host| {
+            let track = host.services.iter().find_map(|s| plan_service(m.platform, s).track(host.host).cloned())?;
+            Some((host, track))
+        })
+        .collect();
+    let names: Vec<&str> = hosts.iter().map(|(h, _)| h.host).collect();
+    let mut listed: BTreeMap<String, HostRecords> = if names.is_empty() {
+        BTreeMap::new()
+    } else {
+        m.migrator.hosts(&m.edge.zone_id, &names).await?.into_iter().map(|r| (r.host.clone(), r)).collect()
+    };
     let to = m.clock.now();
     let from = to - window;
     let lb = m.edge.load_balancer_full_name.as_deref();
     let mut reports = vec![];
-    for records in listed {
-        let track = &tracks[records.host.as_str()];
-        let host = old_hosts.iter().find(|h| h.host == records.host).expect("listed from old_hosts");
+    for (host, track) in &hosts {
+        let records = listed.remove(host.host).unwrap_or_default();
         // The old side's requests: its own metric, and what the load balancer still
         // forwarded to it. Unknown unless its own metric is given: the load balancer sees
         // only what reaches it.
@@ -42,7 +46,7 @@ pub async fn decommission_report(m: &Migration<'_>, window: Duration) -> Result<
             *sum += m.migrator.sum(&target_group_metric("RequestCount", group, lb), from, to).await?.unwrap_or(0.0);
         }
         let evidence = HostEvidence {
-            host: records.host.clone(),
+            host: host.host.to_owned(),
             old_records: records.old_records(track),
             old_requests,
             services: host.services.iter().map(|s| (s.name.clone(), m.edge.migrated(&s.name))).collect(),

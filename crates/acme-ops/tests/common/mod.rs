@@ -123,54 +123,20 @@ impl World {
     }
 
     /// The alarms of `service` (and the load balancer's), as the observability stack names
-    /// them; moto's CloudFormation skips alarms, so they are made through the API.
+    /// them.
     pub async fn alarms(&self, service: &str) {
-        let cw = aws_sdk_cloudwatch::Client::new(&self.sdk);
         let plan = self.plan(service);
-        for name in plan.alarms.iter().chain(&plan.front_door_alarms) {
-            cw.put_metric_alarm()
-                .alarm_name(name)
-                .namespace("AWS/ApplicationELB")
-                .metric_name("HTTPCode_Target_5XX_Count")
-                .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
-                .period(60)
-                .evaluation_periods(3)
-                .threshold(5.0)
-                .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-                .send()
-                .await
-                .expect("alarm");
-        }
+        support::stand_ins::alarms(&self.sdk, plan.alarms.iter().chain(&plan.front_door_alarms)).await;
     }
 
-    /// Put `name` in ALARM, as moto's SetAlarmState does (it never evaluates metrics).
     pub async fn set_alarm(&self, name: &str, value: f64) {
-        aws_sdk_cloudwatch::Client::new(&self.sdk)
-            .set_alarm_state()
-            .alarm_name(name)
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-            .state_reason(format!("Threshold Crossed: 1 datapoint [{value}] was greater than the threshold (5.0)."))
-            .state_reason_data(format!(r#"{{"version":"1.0","recentDatapoints":[{value}],"threshold":5.0}}"#))
-            .send()
-            .await
-            .expect("set alarm state");
+        support::stand_ins::set_alarm(&self.sdk, name, value).await;
     }
 
     /// Pods stood in for: `n` IP targets in the target group of `output`.
     pub async fn targets(&self, output: &str, n: u8) {
         let edge = self.deployer().describe("acme-edge").await.expect("edge").expect("deployed");
-        let mut request = aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk)
-            .register_targets()
-            .target_group_arn(&edge.outputs[output]);
-        for i in 0..n {
-            request = request.targets(
-                aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
-                    .id(format!("10.20.0.{}", 10 + i))
-                    .port(8080)
-                    .build(),
-            );
-        }
-        request.send().await.expect("register targets");
+        support::stand_ins::targets(&self.sdk, &edge.outputs[output], n).await;
     }
 
     /// The weights of `host`'s records: (set identifier, type, weight).

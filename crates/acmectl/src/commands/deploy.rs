@@ -126,17 +126,7 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             }
         });
         let ticker = display.ticking();
-        let result = acme_ops::deploy::apply(
-            &sdk,
-            &deployer,
-            &platform,
-            &artifacts,
-            &planned,
-            &allowances,
-            &request.parameters,
-            stop,
-        )
-        .await;
+        let result = acme_ops::deploy::apply(&sdk, &deployer, &platform, &artifacts, &planned, &allowances, stop).await;
         drop(ticker);
         interrupt.abort();
         display.tick();

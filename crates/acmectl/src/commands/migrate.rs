@@ -55,7 +55,7 @@ fn run_verb(global: &Global, args: &MigrateRunArgs, command: acme_migrate::Comma
     if poll.is_zero() {
         return Err(input("--poll 0s: a poll interval of at least 1s, e.g. --poll 2s"));
     }
-    let given = parameters(&args.target.parameters)?;
+    let given = super::parameters(&args.target.parameters)?;
     let settings = settings(poll, &args.probes)?;
     if !args.yes && !super::interactive() {
         return Err(input_help(
@@ -102,7 +102,7 @@ fn status_verb(global: &Global, args: &MigrateStatusArgs) -> Result<Code, Failur
         None => plan(&platform),
     };
     let poll = duration_flag("--poll", &args.poll)?.max(Duration::from_secs(1));
-    let given = parameters(&args.target.parameters)?;
+    let given = super::parameters(&args.target.parameters)?;
     let settings = settings(poll, &args.probes)?;
     super::runtime()?.block_on(async {
         let mut m = connect(&args.target, &platform, &given, settings).await?;
@@ -139,7 +139,7 @@ fn status_verb(global: &Global, args: &MigrateStatusArgs) -> Result<Code, Failur
 fn pause_verb(global: &Global, args: &MigratePauseArgs) -> Result<Code, Failure> {
     let platform = super::load(&args.target.file, &[])?.platform;
     let plan = service_plan(&platform, &args.service, &args.target.file)?;
-    let given = parameters(&args.target.parameters)?;
+    let given = super::parameters(&args.target.parameters)?;
     super::runtime()?.block_on(async {
         let m = connect(&args.target, &platform, &given, settings(migrate::DEFAULT_POLL, &ProbeArgs::none())?).await?;
         migrate::control::pause(&m, &plan, &args.reason).await.map_err(failure)?;
@@ -159,7 +159,7 @@ fn pause_verb(global: &Global, args: &MigratePauseArgs) -> Result<Code, Failure>
 fn rollback_verb(global: &Global, args: &MigrateRollbackArgs) -> Result<Code, Failure> {
     let platform = super::load(&args.target.file, &[])?.platform;
     let plan = service_plan(&platform, &args.service, &args.target.file)?;
-    let given = parameters(&args.target.parameters)?;
+    let given = super::parameters(&args.target.parameters)?;
     super::runtime()?.block_on(async {
         let m = connect(&args.target, &platform, &given, settings(migrate::DEFAULT_POLL, &ProbeArgs::none())?).await?;
         if m.edge.migrated(&plan.service) {
@@ -193,7 +193,7 @@ fn finalize_verb(global: &Global, args: &MigrateFinalizeArgs) -> Result<Code, Fa
     }
     let (platform, artifacts) = (checked.platform, checked.artifacts);
     let plan = service_plan(&platform, &args.service, &args.target.file)?;
-    let given = parameters(&args.target.parameters)?;
+    let given = super::parameters(&args.target.parameters)?;
     if !args.yes && !super::interactive() {
         return Err(input_help(
             "no terminal to confirm the finalize on; nothing was changed",
@@ -223,7 +223,8 @@ fn finalize_verb(global: &Global, args: &MigrateFinalizeArgs) -> Result<Code, Fa
                 eprintln!("{}: {line}", plan.service);
             }
         };
-        let done = migrate::finalize(&m, &plan, &sdk, &deployer, &artifacts, &given, &note).await;
+        let update = migrate::StackUpdate { sdk: &sdk, deployer: &deployer, artifacts: &artifacts, given: &given };
+        let done = migrate::finalize(&m, &plan, &update, &note).await;
         drop(ticker);
         display.tick();
         let done = done.map_err(failure)?;
@@ -238,7 +239,7 @@ fn report_verb(global: &Global, args: &MigrateReportArgs) -> Result<Code, Failur
     if window < Duration::from_secs(3600) {
         return Err(input("--window: at least 1h, e.g. --window 24h or --window 7d"));
     }
-    let given = parameters(&args.target.parameters)?;
+    let given = super::parameters(&args.target.parameters)?;
     super::runtime()?.block_on(async {
         let m = connect(&args.target, &platform, &given, settings(migrate::DEFAULT_POLL, &ProbeArgs::none())?).await?;
         let reports = migrate::decommission_report(&m, window).await.map_err(failure)?;
@@ -284,17 +285,6 @@ fn duration_flag(flag: &str, text: &str) -> Result<Duration, Failure> {
     acme_spec::validate::parse_duration_ms(text)
         .map(Duration::from_millis)
         .ok_or_else(|| input(&format!("{flag} {text}: not a duration; write e.g. 500ms, 30s, 5m, 1h30m or 7d")))
-}
-
-fn parameters(values: &[String]) -> Result<BTreeMap<String, String>, Failure> {
-    let mut out = BTreeMap::new();
-    for p in values {
-        let Some((name, value)) = p.split_once('=').filter(|(n, _)| !n.is_empty()) else {
-            return Err(input(&format!("--parameter {p}: expected NAME=VALUE")));
-        };
-        out.insert(name.to_owned(), value.to_owned());
-    }
-    Ok(out)
 }
 
 impl ProbeArgs {

@@ -65,13 +65,7 @@ pub fn request(artifacts: &Artifacts, args: &PlanArgs) -> Result<Request, Failur
         };
         only.insert(*stack);
     }
-    let mut parameters = BTreeMap::new();
-    for p in &args.parameters {
-        let Some((name, value)) = p.split_once('=').filter(|(n, _)| !n.is_empty()) else {
-            return Err(Failure::Input(miette::miette!("--parameter {p}: expected NAME=VALUE")));
-        };
-        parameters.insert(name.to_owned(), value.to_owned());
-    }
+    let parameters = parameters(&args.parameters)?;
     let role_arn = args.cfn_role_arn.clone().filter(|r| !r.trim().is_empty());
     if role_arn.is_some() && only.is_empty() {
         // CI's role may run change sets on every stack but the one that holds it.
@@ -79,6 +73,18 @@ pub fn request(artifacts: &Artifacts, args: &PlanArgs) -> Result<Request, Failur
         eprintln!("note: with --cfn-role-arn the ci stack is left out (CI may not change it); --stack ci includes it");
     }
     Ok(Request { only: (!only.is_empty()).then_some(only), parameters, role_arn })
+}
+
+/// `--parameter NAME=VALUE` values.
+pub fn parameters(values: &[String]) -> Result<BTreeMap<String, String>, Failure> {
+    let mut parameters = BTreeMap::new();
+    for p in values {
+        let Some((name, value)) = p.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+            return Err(Failure::Input(miette::miette!("--parameter {p}: expected NAME=VALUE")));
+        };
+        parameters.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(parameters)
 }
 
 /// Whether a person is at the terminal to answer a question.
