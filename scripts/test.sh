@@ -8,5 +8,9 @@ cd "$root"
 scripts/tools.sh
 export ACME_TOOLS_DIR="${ACME_TOOLS_DIR:-$root/target/tools}"
 
+# Every target's crates, not only this machine's: the crypto-backend test reads the whole
+# graph with `cargo tree --offline`.
+cargo fetch --locked
+
 # --all-targets also builds the examples and runs each benchmark once, so they keep working.
 cargo test --workspace --all-targets --locked --no-fail-fast

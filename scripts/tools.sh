@@ -74,6 +74,14 @@ install_npm npm-groovy-lint "npm-groovy-lint@16.2.0"
 #    the zone as it is, as a whole, with Route 53's messages.
 # 9. A DELETE with a set identifier deletes every record of the zone with that identifier,
 #    whatever its name; now only the one of that name and type.
+# 10. An update that changes only parameters modifies the resources that `Ref` a changed
+#    parameter, not those whose `Fn::If` tests a condition built on one: `migrate finalize`
+#    (Migrated<Service>=true) never changed a shared host's listener rule, nor added the
+#    host's record. Now a resource is modified when a condition it tests in an `Fn::If`
+#    changes its value, and added or removed when its own condition does, as
+#    CloudFormation does.
+# 11. An update of a resource whose type it cannot update (a load balancer) dropped the
+#    resource from the stack: its outputs went missing. It keeps the resource as it was now.
 python3 - "$tools/moto" <<'PY'
 import pathlib, sys
 site = next(pathlib.Path(sys.argv[1]).glob("lib/python3*/site-packages/moto"))
@@ -130,6 +138,56 @@ def _acme_validate_change_batch(zone, change_list):  # acme fix 8
 
 
 """
+# acme fix 10: the resources a change of parameters adds, removes or modifies through the
+# conditions they depend on (each condition evaluated under the old and the new parameters).
+CONDITION_CHANGED = """def _acme_condition_changes(template, old_resources, old, new, diff):  # acme fix 10
+    conditions = template.get("Conditions") or {}
+    defaults = {k: v.get("Default") for k, v in (template.get("Parameters") or {}).items()}
+    def value(node, params):
+        if isinstance(node, dict) and list(node) == ["Ref"]:
+            return params.get(node["Ref"], defaults.get(node["Ref"]))
+        if isinstance(node, dict) and list(node) == ["Condition"]:
+            return truth(node["Condition"], params)
+        if isinstance(node, dict) and len(node) == 1:
+            (fn, args), = node.items()
+            values = [value(a, params) for a in args]
+            if fn == "Fn::Equals":
+                return None if None in values else values[0] == values[1]
+            if fn == "Fn::Not":
+                return None if values[0] is None else not values[0]
+            if fn == "Fn::And":
+                return None if None in values else all(values)
+            if fn == "Fn::Or":
+                return None if None in values else any(values)
+            return None
+        return node
+    def truth(name, params):
+        return value(conditions[name], params) if name in conditions else None
+    def tested(node):
+        if isinstance(node, dict):
+            for key, val in node.items():
+                if key == "Fn::If" and isinstance(val, list) and val:
+                    yield val[0]
+                yield from tested(val)
+        elif isinstance(node, list):
+            for item in node:
+                yield from tested(item)
+    def changed(name):
+        return truth(name, old) != truth(name, {**old, **new})
+    for name, resource in template["Resources"].items():
+        if name not in old_resources or old_resources[name] != resource:
+            continue
+        own = resource.get("Condition")
+        if own and changed(own):
+            for action in ("Modify", "Add", "Remove"):
+                if name in diff[action]:
+                    diff[action].remove(name)
+            diff["Add" if truth(own, {**old, **new}) else "Remove"].append(name)
+        elif name not in diff["Modify"] and any(changed(c) for c in set(tested(resource.get("Properties") or {}))):
+            diff["Modify"].append(name)
+
+
+"""
 fixes = [
     ("rds/models.py",
      '            "db_parameter_group_name": properties.get("DBParameterGroupName"),\n',
@@ -183,6 +241,18 @@ fixes = [
     ("route53/models.py",
      'class ChangeList(list[dict[str, Any]]):\n',
      ROUTE53_BATCH + 'class ChangeList(list[dict[str, Any]]):\n'),
+    ("cloudformation/parsing.py",
+     '        return resource_names_by_action\n\n    def build_change_set_actions(',
+     '        if parameters:  # acme fix 10\n'
+     '            _acme_condition_changes(other_template, old, self.input_parameters, parameters, resource_names_by_action)\n'
+     '        return resource_names_by_action\n\n    def build_change_set_actions('),
+    ("cloudformation/parsing.py",
+     'class ResourceMap(collections_abc.Mapping):',
+     CONDITION_CHANGED + 'class ResourceMap(collections_abc.Mapping):'),
+    ("cloudformation/parsing.py",
+     '                    self._parsed_resources[logical_name] = changed_resource\n',
+     '                    if changed_resource is not None:  # acme fix 11\n'
+     '                        self._parsed_resources[logical_name] = changed_resource\n'),
     ("route53/models.py",
      '                    the_zone.delete_rrset_by_id(record_set["SetIdentifier"])\n',
      '                    the_zone.rrsets = [r for r in the_zone.rrsets if _acme_key(_acme_record(r)) != _acme_key(record_set)]  # acme fix 9\n'),

@@ -54,7 +54,7 @@ async fn world() -> World {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn services_sharing_a_host_move_its_front_door_once_then_each_its_own_rule() {
+async fn services_sharing_a_host_move_its_front_door_once_then_each_its_own_rule_then_finalize_hands_it_to_the_stack() {
     let world = world().await;
     let server = Server::start(Behaviour::Status(200), ServerCertificate::Valid(WWW.into())).await;
     let m = world.migration("run-api", &[(WWW, server.addr())], server.ca_pem()).await;
@@ -119,6 +119,44 @@ async fn services_sharing_a_host_move_its_front_door_once_then_each_its_own_rule
         .await
         .expect("the edge stack");
     assert!(!edge.migrated("web") && !edge.migrated("api"), "{:?}", edge.parameters);
+
+    // finalize api: its rule forwards to it alone, www stays on the migration's pair while
+    // web is not finalized.
+    let resolves = |when: &str| {
+        let weights = blocking(world.weights(WWW));
+        assert!(weights.iter().any(|(_, _, w)| w.is_none_or(|w| w > 0)), "www resolves {when}: {weights:?}");
+    };
+    let done = world.finalize("api", &|m| resolves(m)).await;
+    assert_eq!((done.final_hosts, done.deployed), (vec![], true));
+    assert_eq!(done.waiting, [(WWW.to_owned(), vec!["web".to_owned()])]);
+    assert_eq!(world.forward("api").await, [(API_GROUP.to_owned(), 1)], "api's rule: no old side left");
+    assert_eq!(world.forward("web").await, split(WEB_GROUP, 100), "web's rule is the migration's still");
+    assert_eq!(sorted_weights(&world, WWW).await, pair(100));
+
+    // finalize web, the last on www: the host's record becomes the stack's weighted alias, and
+    // the migration's pair goes; www resolves after every move.
+    let messages = std::sync::Mutex::new(vec![]);
+    let done = world
+        .finalize("web", &|m| {
+            resolves(m);
+            messages.lock().expect("lock").push(m.to_owned())
+        })
+        .await;
+    assert_eq!((done.final_hosts, done.waiting, done.deployed), (vec![WWW.to_owned()], vec![], true));
+    let messages = messages.into_inner().expect("lock");
+    assert!(messages.iter().any(|m| m.contains("aliases of the load balancer")), "{messages:?}");
+    assert_eq!(world.forward("web").await, [(WEB_GROUP.to_owned(), 1)]);
+    assert_eq!(sorted_weights(&world, WWW).await, [("acme-edge".to_owned(), "A".to_owned(), Some(100))]);
+    let edge = acme_aws::migration::Migrator::new(&world.sdk)
+        .edge(&world.platform, &world.given)
+        .await
+        .expect("the edge stack");
+    assert!(edge.migrated("web") && edge.migrated("api"), "{:?}", edge.parameters);
+
+    // A finalize that finished runs again as a no-op.
+    let again = world.finalize("web", &|_| {}).await;
+    assert!(!again.deployed, "{again:?}");
+    assert_eq!(sorted_weights(&world, WWW).await, [("acme-edge".to_owned(), "A".to_owned(), Some(100))]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

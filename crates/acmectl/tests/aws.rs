@@ -539,18 +539,8 @@ fn interrupting_a_deploy_starts_no_further_stack_and_the_next_deploy_carries_on(
     let mut args: Vec<String> =
         [&["deploy", "--yes"][..], &FOUNDATION].concat().iter().map(|s| (*s).to_owned()).collect();
     args.extend(["--endpoint-url".to_owned(), proxy.endpoint.clone()]);
-    let child = Command::new(env!("CARGO_BIN_EXE_acmectl"))
-        .args(&args)
-        .current_dir(w.dir.path())
-        .env("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("acmectl starts");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = common::spawn(w.dir.path(), &args, &[]);
     // Wait until the network stack's execution is on its way, then Ctrl-C.
     let started = Instant::now();
     while proxy.count("ExecuteChangeSet", false) < 2 && started.elapsed() < Duration::from_secs(30) {

@@ -216,29 +216,11 @@ fn ctrl_c_holds_the_weights_and_says_how_to_go_on() {
     w.deploy_all();
     w.stand_in_service("auth");
     let (_rt, auth) = server(AUTH, Behaviour::Status(200));
-    let ca = w.dir.path().join("ca.pem");
-    std::fs::write(&ca, auth.ca_pem()).expect("ca");
-    let target = format!("{AUTH}={}", auth.addr());
-    let child = Command::new(env!("CARGO_BIN_EXE_acmectl"))
-        .args(["migrate", "start", "auth", "--yes", "--steps", "5,100", "--bake", "10m", "--poll", "1s"])
-        .args(["--probe-target", &target, "--ca", &ca.display().to_string(), "--endpoint-url", &w.moto.endpoint])
-        .current_dir(w.dir.path())
-        .env("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "secret")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("acmectl starts");
+    let child =
+        spawn_migrate(&w, &["start", "auth", "--yes", "--steps", "5,100", "--bake", "10m", "--poll", "1s"], &auth);
     let at_five =
         |w: &World| w.records(AUTH).iter().any(|(set, _, weight, _)| set == "acmectl-new" && *weight == Some(5));
-    let started = Instant::now();
-    while !at_five(&w) && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(at_five(&w), "the first step was written");
+    wait_for("the first step was written", || at_five(&w));
     let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());
     let out = child.wait_with_output().expect("acmectl ends");
@@ -250,4 +232,92 @@ fn ctrl_c_holds_the_weights_and_says_how_to_go_on() {
     let zone = w.zone();
     let records = w.runtime.block_on(Migrator::new(&w.sdk).host(&zone, AUTH)).expect("records");
     assert_eq!(records.lock(), None, "the lock was given back");
+}
+
+/// `acmectl migrate ARGS` started in the background on the real clock, its probes of auth
+/// aimed at `server`, its stdout and stderr piped.
+fn spawn_migrate(w: &World, args: &[&str], server: &Server) -> std::process::Child {
+    let ca = w.dir.path().join("auth-ca.pem");
+    std::fs::write(&ca, server.ca_pem()).expect("ca");
+    let (target, ca) = (format!("{AUTH}={}", server.addr()), ca.display().to_string());
+    let mut all = vec!["migrate"];
+    all.extend(args);
+    all.extend(["--probe-target", &target, "--ca", &ca, "--endpoint-url", &w.moto.endpoint]);
+    common::spawn(w.dir.path(), &all, &[])
+}
+
+/// Waits up to a minute for `done`.
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(done(), "{what}");
+}
+
+fn output(out: &std::process::Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn pause_stops_a_running_start_which_resume_carries_on_while_status_watches() {
+    let w = World::new();
+    w.deploy_all();
+    w.stand_in_service("auth");
+    let (_rt, auth) = server(AUTH, Behaviour::Status(200));
+    let mut watch = spawn_migrate(&w, &["status", "auth", "--watch", "--poll", "1s"], &auth);
+    let watched = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let (mut stdout, watched) = (watch.stdout.take().expect("stdout"), watched.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut stdout, &mut buf) {
+                watched.lock().expect("lock").push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    wait_for("the watch shows its first block", || watched.lock().expect("lock").contains("--\n"));
+    let start =
+        spawn_migrate(&w, &["start", "auth", "--yes", "--steps", "5,50,100", "--bake", "10m", "--poll", "1s"], &auth);
+    let new_weight = |w: &World| w.records(AUTH).into_iter().find(|(set, ..)| set == "acmectl-new").and_then(|r| r.2);
+    wait_for("the first step was written", || new_weight(&w) == Some(5));
+
+    let paused = w.migrate(&["pause", "auth", "--reason", "a look at the logs"], None, &[]);
+    paused.ok();
+    assert!(paused.stdout.contains("auth's weights hold"), "{}", paused.stdout);
+    // The running start sees the pause at its next poll, and ends with the code for held.
+    let out = start.wait_with_output().expect("start ends");
+    let (stdout, stderr) = output(&out);
+    assert_eq!(out.status.code(), Some(7), "{stdout}\n{stderr}");
+    assert!(stdout.contains("a look at the logs"), "{stdout}\n{stderr}");
+    assert_eq!(new_weight(&w), Some(5), "the weights hold where the pause found them");
+    let status = w.migrate(&["status", "--output", "json"], None, &[]);
+    assert_eq!(status.code, Some(1), "a held service needs attention: {}", status.stderr);
+    assert_eq!(phase(&json(&status), "auth"), "held");
+
+    // The watch printed a block per change, plain (no terminal): the step, then the hold.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(Command::new("kill").args(["-INT", &watch.id().to_string()]).status().expect("kill").success());
+    let out = watch.wait_with_output().expect("watch ends");
+    reader.join().expect("reader");
+    let watched = watched.lock().expect("lock").clone();
+    assert_eq!(out.status.code(), Some(130), "{watched}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!watched.contains('\x1b'), "no terminal codes off a terminal: {watched:?}");
+    let blocks: Vec<&str> = watched.split("--\n").filter(|b| !b.trim().is_empty()).collect();
+    assert!(blocks[0].starts_with("auth: not started at 0% of main"), "{watched}");
+    let held = blocks.iter().find(|b| b.starts_with("auth: held at 5% of main")).unwrap_or_else(|| panic!("{watched}"));
+    assert!(held.contains("a look at the logs") && held.contains("dns 5%"), "{watched}");
+    assert!(blocks.windows(2).all(|b| b[0] != b[1]), "a block only when something changed: {watched}");
+
+    // resume carries on from 5%, never from the start, to 100%.
+    let resumed = w.migrate(
+        &["resume", "auth", "--yes", "--steps", "5,50,100", "--bake", "30s", "--poll", "2s"],
+        Some((AUTH, &auth)),
+        &[VIRTUAL_CLOCK],
+    );
+    resumed.ok();
+    assert!(resumed.stdout.contains("auth is on the new side at 100%"), "{}", resumed.stdout);
+    assert!(!resumed.stderr.contains("step 1/3"), "{}", resumed.stderr);
+    assert!(resumed.stderr.contains("auth main: step 2/3: 50% to the new side"), "{}", resumed.stderr);
+    assert_eq!(new_weight(&w), Some(100));
 }

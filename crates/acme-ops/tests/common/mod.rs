@@ -13,7 +13,7 @@ use acme_aws::migration::Migrator;
 use acme_aws::{Backoff, Deployer, Request};
 use acme_migrate::plan::{ServicePlan, plan_service};
 use acme_ops::Clock;
-use acme_ops::migrate::{Event, Migration, Settings};
+use acme_ops::migrate::{Event, Finalized, Migration, Settings, StackUpdate};
 use acme_probe::Trust;
 use acme_spec::Platform;
 use acme_synth::StackName;
@@ -120,6 +120,16 @@ impl World {
                 run: run.into(),
             },
         }
+    }
+
+    /// `migrate finalize` of `service`, the edge stack deployed with the test's stand-ins; every
+    /// message finalize shows goes to `on`.
+    pub async fn finalize(&self, service: &str, on: &(dyn Fn(&str) + Sync)) -> Finalized {
+        let m = self.migration(&format!("finalize-{service}"), &[], vec![]).await;
+        let artifacts = acme_synth::synthesize(&self.platform);
+        let deployer = self.deployer();
+        let update = StackUpdate { sdk: &self.sdk, deployer: &deployer, artifacts: &artifacts, given: &self.given };
+        acme_ops::migrate::finalize(&m, &self.plan(service), &update, on).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The alarms of `service` (and the load balancer's), as the observability stack names

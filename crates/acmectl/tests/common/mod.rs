@@ -146,6 +146,29 @@ impl Run {
 
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let started = Instant::now();
+    let out: Output = command(dir, args, env).output().expect("acmectl runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+/// `acmectl ARGS` started in the background against moto's test credentials, its stdout and
+/// stderr piped: for a test that acts while it runs (a Ctrl-C, a pause).
+pub fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    let mut vars = vec![("AWS_ACCESS_KEY_ID", "AKIDMOTOTEST"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+    vars.extend(env);
+    command(dir, args, &vars)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("acmectl starts")
+}
+
+/// `acmectl ARGS` in `dir`, with nothing of the machine's AWS setup.
+fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_acmectl"));
     command.args(args).current_dir(dir);
     for var in [
@@ -170,13 +193,7 @@ pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         command.env(k, v);
     }
-    let out: Output = command.output().expect("acmectl runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took: started.elapsed(),
-    }
+    command
 }
 
 pub fn closed_port() -> u16 {
