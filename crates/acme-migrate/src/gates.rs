@@ -219,7 +219,10 @@ pub fn judge(plan: &ServicePlan, readings: &Readings, percent: u8) -> Verdict {
             problems.push(format!("answered in {} ms", p.latency_ms));
         }
         let measured = if problems.is_empty() {
-            format!("status {} in {} ms", p.status.map_or("-".into(), |s| s.to_string()), p.latency_ms)
+            let status = p.status.map_or("-".into(), |s| s.to_string());
+            // Passing means the upgrade was tried and succeeded (a failed one is a problem).
+            let upgraded = if plan.websocket { ", WebSocket upgraded" } else { "" };
+            format!("status {status} in {} ms{upgraded}", p.latency_ms)
         } else {
             problems.join("; ")
         };
@@ -426,6 +429,19 @@ mod tests {
         let v = judge(&plan, &Readings { probes: vec![expiring], ..Default::default() }, 5);
         assert!(v.passed());
         assert_eq!(v.results[0].warning.as_deref(), Some("the certificate expires in 3 days"));
+        assert_eq!(v.results[0].measured, "status 200 in 20 ms");
+    }
+
+    #[test]
+    fn a_websocket_service_says_its_probe_upgraded() {
+        let p = fixture::acme();
+        let chat = plan_service(&p, p.service("chat").expect("chat"));
+        let v = judge(&chat, &Readings { probes: vec![probe(&[], 20)], ..Default::default() }, 5);
+        assert_eq!(v.results[0].measured, "status 200 in 20 ms, WebSocket upgraded");
+        assert!(v.results[0].threshold.ends_with(", a WebSocket upgrade"), "{}", v.results[0].threshold);
+        let refused =
+            Readings { probes: vec![probe(&["the WebSocket upgrade was refused: 400"], 20)], ..Default::default() };
+        assert_eq!(judge(&chat, &refused, 5).failures()[0].measured, "the WebSocket upgrade was refused: 400");
     }
 
     #[test]
