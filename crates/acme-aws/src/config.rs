@@ -104,6 +104,13 @@ pub fn http_client() -> SharedHttpClient {
     Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc)).build_https()
 }
 
+/// An S3 client for `sdk`. With an endpoint override (an emulator on 127.0.0.1) buckets go in
+/// the path: a virtual-hosted name `bucket.127.0.0.1` resolves nowhere.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 /// Make aws-lc-rs the process-wide rustls provider, for libraries that ask rustls for the
 /// default (kube-rs). Idempotent; a provider installed earlier is kept.
 pub fn install_crypto_provider() {

@@ -14,7 +14,9 @@ use crate::guard::{self, Allowances};
 use crate::plan::values;
 use crate::schedule::{self, Stop};
 use crate::stack::Prepared;
+use crate::template::{Body, TemplateSource};
 use crate::{ChangePlan, Deployed, Deployer, Error, Event, Outcome, Request, StackAction, StackPlan};
+use acme_synth::stacks::names;
 use acme_synth::{Artifacts, StackName};
 use std::collections::BTreeMap;
 
@@ -80,11 +82,18 @@ impl Deployer {
                 let outputs =
                     done.iter().map(|(stack, d): &(StackName, Deployed)| (*stack, d.outputs.clone())).collect();
                 let values = values(s, &outputs, &artifacts.plan)?;
+                let bucket = outputs
+                    .get(&StackName::Keys)
+                    .and_then(|o: &BTreeMap<String, String>| o.get(names::outputs::STAGING_BUCKET_NAME))
+                    .cloned();
                 let (deployer, s, allowances) = (self.clone(), s.clone(), allowances.clone());
                 let template = artifacts.stack(s.stack).map(|st| st.template.clone()).unwrap_or_default();
                 // Dropped when the stop fires: that stops only the waiting; CloudFormation goes
                 // on with a running execution, and a change set not yet executed never will be.
-                Ok(async move { deployer.run_stack(&s, &template, values, &allowances).await })
+                Ok(async move {
+                    let source = deployer.source(&s, bucket.as_deref()).await?;
+                    deployer.run_stack(&s, &source, &template, values, &allowances).await
+                })
             },
         )
         .await;
@@ -97,10 +106,21 @@ impl Deployer {
         }
     }
 
+    /// How `s`'s template goes to CloudFormation: as planned, or staged now in the `bucket`
+    /// the keys stack made earlier in this run.
+    async fn source(&self, s: &StackPlan, bucket: Option<&str>) -> Result<TemplateSource, Error> {
+        match (&s.body, bucket) {
+            (Body::Ready(source), _) => Ok(source.clone()),
+            (Body::ToStage(json), Some(bucket)) => self.stage(&s.stack_name, bucket, json).await,
+            (Body::ToStage(_), None) => Err(Error::NoStagingBucket { stack_name: s.stack_name.clone() }),
+        }
+    }
+
     /// One stack of a run, with its inputs' values as they are now.
     async fn run_stack(
         &self,
         s: &StackPlan,
+        source: &TemplateSource,
         template: &acme_cfn::Template,
         values: BTreeMap<String, String>,
         allowances: &Allowances,
@@ -112,7 +132,7 @@ impl Deployer {
                 status: s.status.clone().unwrap_or_default(),
             });
             self.delete_stack(stack_name).await?;
-            let prepared = self.reviewed(s, template, &values, allowances).await?;
+            let prepared = self.reviewed(s, source, template, &values, allowances).await?;
             let mut d = self.run_prepared(stack_name, prepared).await?;
             d.outcome = Outcome::Recreated;
             return Ok(d);
@@ -128,7 +148,7 @@ impl Deployer {
         if let Some(cs) = &s.change_set {
             self.discard(cs).await?;
         }
-        let prepared = self.reviewed(s, template, &values, allowances).await?;
+        let prepared = self.reviewed(s, source, template, &values, allowances).await?;
         if s.deferred.is_none() {
             let moved: Vec<String> =
                 values.iter().filter(|(k, v)| s.values.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
@@ -145,11 +165,12 @@ impl Deployer {
     async fn reviewed(
         &self,
         s: &StackPlan,
+        source: &TemplateSource,
         template: &acme_cfn::Template,
         values: &BTreeMap<String, String>,
         allowances: &Allowances,
     ) -> Result<Prepared, Error> {
-        let mut prepared = self.prepare_as(&s.stack_name, &s.body, values, s.role_arn.as_deref()).await?;
+        let mut prepared = self.prepare_as(&s.stack_name, source, values, s.role_arn.as_deref()).await?;
         if let Prepared::Ready(cs) = &mut prepared {
             self.review(cs, template).await?;
             let dangers: Vec<_> = guard::dangers(s.stack, &s.stack_name, &cs.changes, allowances)

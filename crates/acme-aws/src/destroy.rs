@@ -14,6 +14,52 @@ use crate::{Deployer, Error, StackResource};
 use acme_synth::{Artifacts, StackName};
 use serde_json::Value;
 
+impl Deployer {
+    /// Empty `bucket` (every object version and delete marker) and delete it: the staging
+    /// bucket, which the keys stack retains, when `destroy --remove-staging-bucket` asks.
+    /// Gives how many versions went.
+    pub async fn remove_bucket(&self, bucket: &str) -> Result<usize, Error> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        let mut removed = 0;
+        loop {
+            let listed = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| Error::aws(bucket, "ListObjectVersions", e))?;
+            let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
+            let markers = listed.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+            let objects: Vec<ObjectIdentifier> = versions
+                .chain(markers)
+                .filter_map(|(key, version)| {
+                    ObjectIdentifier::builder().key(key?).set_version_id(version.map(str::to_owned)).build().ok()
+                })
+                .collect();
+            if objects.is_empty() {
+                break;
+            }
+            removed += objects.len();
+            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(|e| Error::Aws {
+                stack_name: bucket.to_owned(),
+                operation: "DeleteObjects",
+                code: None,
+                message: e.to_string(),
+            })?;
+            self.s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| Error::aws(bucket, "DeleteObjects", e))?;
+        }
+        self.s3.delete_bucket().bucket(bucket).send().await.map_err(|e| Error::aws(bucket, "DeleteBucket", e))?;
+        Ok(removed)
+    }
+}
+
 /// What a destroy would do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Teardown {

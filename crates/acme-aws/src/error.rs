@@ -22,11 +22,19 @@ pub enum Error {
 
     #[error(
         "{stack_name}: the template is {yaml_bytes} bytes as YAML and {json_bytes} bytes as compact JSON, \
-         over CloudFormation's limit of {limit} bytes for a template sent inline\n\
-         help: acmectl sends templates inline only; sending them through S3 (TemplateURL) is not implemented \
-         yet. The registry and observability stacks grow with each service: about 24 services fit"
+         over CloudFormation's limit of {limit} bytes for a template, even through S3\n\
+         help: split the platform's services into more than one acme.yaml"
     )]
     TemplateTooLarge { stack_name: String, yaml_bytes: usize, json_bytes: usize, limit: usize },
+
+    /// A template must go through the staging bucket, and the keys stack, which holds it, is
+    /// neither deployed with it nor part of this run.
+    #[error(
+        "{stack_name}: the template is over the 51,200 bytes CloudFormation takes inline, so it goes through \
+         the staging bucket, which the keys stack has not created yet\n\
+         help: deploy the keys stack with it (acmectl deploy), or first: acmectl deploy --stack keys"
+    )]
+    NoStagingBucket { stack_name: String },
 
     /// CloudFormation rejected the change set (invalid template, missing capability, ...).
     #[error("{stack_name}: change set {change_set} {status}: {reason}")]

@@ -14,8 +14,9 @@
 //! - [`status`], [`preflight`], [`images`]: reading the platform's health, the account and
 //!   Region before a change, image digests.
 //!
-//! Templates travel inline (`TemplateBody`), so each must fit in [`TEMPLATE_BODY_LIMIT`]
-//! bytes; see [`template_body`].
+//! Templates travel inline (`TemplateBody`) up to [`TEMPLATE_BODY_LIMIT`] bytes; larger ones
+//! are staged in the keys stack's staging bucket under their content hash and passed as
+//! `TemplateURL`; see [`template::body`].
 
 mod changes;
 pub mod config;
@@ -31,7 +32,7 @@ pub mod preflight;
 mod schedule;
 mod stack;
 pub mod status;
-mod template;
+pub mod template;
 
 pub use changes::{Cause, Change, IMMUTABLE, Judge, judge_replacements};
 pub use deploy::Report;
@@ -43,4 +44,4 @@ pub use schedule::{Stop, StopHandle};
 pub use stack::{
     Backoff, ChangeSet, ChangeSetKind, Deployed, Deployer, Event, Outcome, Prepared, StackResource, StackState,
 };
-pub use template::{TEMPLATE_BODY_LIMIT, template_body};
+pub use template::{Body, TEMPLATE_BODY_LIMIT, TemplateSource};

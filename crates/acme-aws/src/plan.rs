@@ -15,7 +15,8 @@
 use crate::changes::judge_replacements;
 use crate::guard::{self, Allowances, Danger};
 use crate::stack::{ChangeSetKind, Prepared, Review, not_updatable};
-use crate::{Change, ChangeSet, Deployer, Error, StackState, template_body};
+use crate::template::{Body, body};
+use crate::{Change, ChangeSet, Deployer, Error, StackState};
 use acme_synth::stacks::names;
 use acme_synth::{Artifacts, PlanStack, StackName};
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,7 +84,7 @@ pub struct StackPlan {
     /// The values the change set was made with.
     pub(crate) values: BTreeMap<String, String>,
     pub(crate) sources: BTreeMap<String, Source>,
-    pub(crate) body: String,
+    pub(crate) body: Body,
     /// The service role its change sets run with.
     pub(crate) role_arn: Option<String>,
 }
@@ -162,7 +163,7 @@ impl Deployer {
         let mut bodies = BTreeMap::new();
         for s in &selected {
             let stack = artifacts.stack(s.name).ok_or_else(|| Error::UnknownStack(s.name.to_string()))?;
-            bodies.insert(s.name, template_body(&s.stack_name, &stack.template)?);
+            bodies.insert(s.name, body(&s.stack_name, &stack.template)?);
         }
         for given in request.parameters.keys() {
             let used = selected
@@ -192,6 +193,26 @@ impl Deployer {
         while let Some(joined) = reads.join_next().await {
             let (name, state) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
             live.insert(name, state?);
+        }
+
+        // Templates over the inline limit go through the keys stack's staging bucket: now,
+        // when it exists; else once the keys stack, deployed first in the same run, made it.
+        let bucket = live
+            .get(&StackName::Keys)
+            .and_then(Option::as_ref)
+            .and_then(|k| k.outputs.get(names::outputs::STAGING_BUCKET_NAME))
+            .cloned();
+        for s in &selected {
+            let Some(Body::ToStage(json)) = bodies.get(&s.name).cloned() else { continue };
+            match &bucket {
+                Some(bucket) => {
+                    bodies.insert(s.name, Body::Ready(self.stage(&s.stack_name, bucket, &json).await?));
+                }
+                None if !names.contains(&StackName::Keys) => {
+                    return Err(Error::NoStagingBucket { stack_name: s.stack_name.clone() });
+                }
+                None => {}
+            }
         }
 
         let mut prepared = JoinSet::new();
@@ -232,7 +253,7 @@ impl Deployer {
         &self,
         plan_stack: PlanStack,
         template: acme_cfn::Template,
-        body: String,
+        body: Body,
         sources: BTreeMap<String, Source>,
         state: Option<StackState>,
         role_arn: Option<String>,
@@ -250,12 +271,16 @@ impl Deployer {
                 Source::Output { now: None, .. } => None,
             })
             .collect();
-        let depends_on: Vec<StackName> = plan_stack
+        let mut depends_on: Vec<StackName> = plan_stack
             .depends_on
             .iter()
             .copied()
             .filter(|d| sources.values().any(|s| matches!(s, Source::Output { stack, .. } if stack == d)))
             .collect();
+        let to_stage = matches!(body, Body::ToStage(_));
+        if to_stage && !depends_on.contains(&StackName::Keys) {
+            depends_on.push(StackName::Keys);
+        }
         let mut plan = StackPlan {
             stack: plan_stack.name,
             stack_name: stack_name.clone(),
@@ -286,6 +311,13 @@ impl Deployer {
                 .collect()
         };
         match (action, known) {
+            (_, _) if to_stage => {
+                if action != StackAction::Update {
+                    plan.changes = all_added();
+                }
+                plan.deferred =
+                    Some("its template goes through the staging bucket, which the keys stack creates first".into());
+            }
             (StackAction::Recreate, _) => {
                 plan.changes = all_added();
                 plan.deferred = Some("it is deleted first, then created through a new change set".into());
@@ -311,7 +343,8 @@ impl Deployer {
                 // prepare_as reads the stack again instead of taking `state`, on purpose: a stack
                 // seen in REVIEW_IN_PROGRESS may be an interrupted deploy's execution just starting,
                 // which prepare_as tells from one never executed by its change sets, and waits for.
-                let prepared = self.prepare_as(&stack_name, &plan.body, &values, plan.role_arn.as_deref()).await?;
+                let Body::Ready(source) = &plan.body else { unreachable!("a template to stage is deferred above") };
+                let prepared = self.prepare_as(&stack_name, source, &values, plan.role_arn.as_deref()).await?;
                 plan.values = values;
                 match prepared {
                     Prepared::NoChanges => plan.action = StackAction::Unchanged,
@@ -529,7 +562,7 @@ mod tests {
             depends_on: artifacts.plan.stack(StackName::Edge).map(|s| s.depends_on.clone()).unwrap_or_default(),
             values: BTreeMap::new(),
             sources: sources.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-            body: String::new(),
+            body: Body::Ready(crate::TemplateSource::Body(String::new())),
             role_arn: None,
         }
     }

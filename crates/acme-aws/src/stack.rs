@@ -8,6 +8,7 @@
 use crate::Error;
 use crate::changes::{Cause, Change, Judge};
 use crate::error::{is_missing_stack, means_no_changes};
+use crate::template::TemplateSource;
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
@@ -25,6 +26,8 @@ use tokio::time::Instant;
 pub struct Deployer {
     pub(crate) cfn: Client,
     pub(crate) route53: aws_sdk_route53::Client,
+    /// Stages templates too large to send inline.
+    pub(crate) s3: aws_sdk_s3::Client,
     /// The Region the clients talk to, for the commands acmectl suggests.
     pub(crate) region: String,
     pub(crate) backoff: Backoff,
@@ -61,6 +64,14 @@ pub enum Event {
     Waiting {
         stack_name: String,
         status: String,
+    },
+    /// A template too large to send inline is in the staging bucket (`uploaded`: sent now;
+    /// otherwise the same template was there already).
+    Staged {
+        stack_name: String,
+        location: String,
+        bytes: usize,
+        uploaded: bool,
     },
     /// A change set is being created.
     Planning {
@@ -210,6 +221,7 @@ impl Deployer {
         Deployer {
             cfn: Client::new(sdk),
             route53: aws_sdk_route53::Client::new(sdk),
+            s3: crate::config::s3_client(sdk),
             region: sdk.region().map(|r| r.as_ref().to_owned()).unwrap_or_default(),
             backoff: Backoff::default(),
             progress: None,
@@ -227,6 +239,36 @@ impl Deployer {
         self
     }
 
+    /// Put `json`, the template of `stack_name`, in the staging `bucket` under its content
+    /// hash, unless it is there already, and give the URL CloudFormation reads it from.
+    pub(crate) async fn stage(&self, stack_name: &str, bucket: &str, json: &str) -> Result<TemplateSource, Error> {
+        let key = crate::template::staged_key(json);
+        let head = self.s3.head_object().bucket(bucket).key(&key).send().await;
+        let uploaded = match head {
+            Ok(_) => false,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {
+                self.s3
+                    .put_object()
+                    .bucket(bucket)
+                    .key(&key)
+                    .content_type("application/json")
+                    .body(json.as_bytes().to_vec().into())
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(stack_name, "PutObject", e))?;
+                true
+            }
+            Err(e) => return Err(Error::aws(stack_name, "HeadObject", e)),
+        };
+        self.emit(Event::Staged {
+            stack_name: stack_name.to_owned(),
+            location: format!("s3://{bucket}/{key}"),
+            bytes: json.len(),
+            uploaded,
+        });
+        Ok(TemplateSource::Url(crate::template::staged_url(bucket, &self.region, &key)))
+    }
+
     pub(crate) fn emit(&self, event: Event) {
         if let Some(progress) = &self.progress {
             progress(&event);
@@ -241,7 +283,8 @@ impl Deployer {
         template_body: &str,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Deployed, Error> {
-        let prepared = self.prepare(stack_name, template_body, parameters).await?;
+        let source = TemplateSource::Body(template_body.to_owned());
+        let prepared = self.prepare(stack_name, &source, parameters).await?;
         self.run_prepared(stack_name, prepared).await
     }
 
@@ -314,10 +357,10 @@ impl Deployer {
     pub async fn prepare(
         &self,
         stack_name: &str,
-        template_body: &str,
+        template: &TemplateSource,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Prepared, Error> {
-        self.prepare_as(stack_name, template_body, parameters, None).await
+        self.prepare_as(stack_name, template, parameters, None).await
     }
 
     /// [`Deployer::prepare`], the change set to run with the CloudFormation service role
@@ -326,7 +369,7 @@ impl Deployer {
     pub async fn prepare_as(
         &self,
         stack_name: &str,
-        template_body: &str,
+        template: &TemplateSource,
         parameters: &BTreeMap<String, String>,
         role_arn: Option<&str>,
     ) -> Result<Prepared, Error> {
@@ -364,7 +407,14 @@ impl Deployer {
                 ChangeSetKind::Update => ChangeSetType::Update,
             })
             .description("acmectl deploy")
-            .template_body(template_body)
+            .set_template_body(match template {
+                TemplateSource::Body(body) => Some(body.clone()),
+                TemplateSource::Url(_) => None,
+            })
+            .set_template_url(match template {
+                TemplateSource::Url(url) => Some(url.clone()),
+                TemplateSource::Body(_) => None,
+            })
             .set_parameters(Some(
                 parameters
                     .iter()

@@ -33,8 +33,8 @@ pub struct Limits {
     /// Every quota a stack exceeds: such a platform cannot deploy, so synthesis reports it
     /// instead of writing it.
     pub quota_excess: Vec<String>,
-    /// The stacks too large to send inline, the only way `acmectl deploy` sends templates.
-    /// They are valid CloudFormation (up to 1 MB through S3), so synthesis writes them and
+    /// The stacks too large to send inline: `acmectl deploy` stages them in S3 (up to 1 MB).
+    /// They are valid CloudFormation, so synthesis writes them and
     /// says so.
     pub too_large_to_send_inline: Vec<String>,
 }

@@ -322,6 +322,10 @@ pub struct DestroyArgs {
     /// Do not ask for the platform's name. Without a terminal, --yes is required.
     #[arg(long)]
     pub yes: bool,
+    /// Also empty and delete the staging bucket of large templates, which the keys stack
+    /// retains (it holds only copies of templates).
+    #[arg(long)]
+    pub remove_staging_bucket: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -178,6 +178,16 @@ fn describe(event: &Event) -> (String, Option<String>, Option<String>, Option<St
             None,
             Some(format!("{stack_name} is {status} (an earlier operation); waiting for it to finish")),
         ),
+        Event::Staged { stack_name, location, bytes, uploaded } => (
+            stack_name.clone(),
+            Some("template staged".into()),
+            Some(format!("{} KB {}", bytes.div_ceil(1024), if *uploaded { "uploaded" } else { "already staged" })),
+            Some(format!(
+                "{stack_name}: its template ({} KB, over the inline limit) {} {location}",
+                bytes.div_ceil(1024),
+                if *uploaded { "went to" } else { "was already at" }
+            )),
+        ),
         Event::Planning { stack_name } => (stack_name.clone(), Some("creating change set".into()), None, None),
         Event::ChangeSet { stack_name, changes, .. } => (
             stack_name.clone(),

@@ -132,7 +132,7 @@ fn json_output_lists_the_files() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["files"].as_array().expect("files").iter().any(|f| f == "plan.json"));
-    assert_eq!(v["too_large_to_deploy_inline"], serde_json::json!([]));
+    assert_eq!(v["staged_through_s3"], serde_json::json!([]));
 }
 
 #[test]
@@ -170,9 +170,9 @@ fn a_platform_over_cloudformation_quotas_is_refused_before_writing() {
     std::fs::write(dir.path().join("fits.yaml"), services_with_buckets(100)).expect("write");
     let fits = acmectl(&["synth", "-f", "fits.yaml", "-o", "fits"], dir.path());
     assert_eq!(fits.status.code(), Some(0));
-    // Within the quotas, but too large for the inline templates deploy sends: written, and said.
+    // Within the quotas, but too large to send inline: written, and said how deploy sends them.
     let warning = String::from_utf8_lossy(&fits.stderr);
-    assert!(warning.contains("warning: `acmectl deploy` will refuse this platform"), "{warning}");
+    assert!(warning.contains("`acmectl deploy` stages them in the keys stack's staging bucket"), "{warning}");
     assert!(warning.contains("\n  registry stack: ") && warning.contains("(the limit is 51200)"), "{warning}");
     std::fs::write(dir.path().join("over.yaml"), services_with_buckets(101)).expect("write");
     let out = acmectl(&["synth", "-f", "over.yaml", "-o", "over"], dir.path());

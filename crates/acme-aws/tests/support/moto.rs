@@ -52,6 +52,22 @@ impl MotoServer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// An SDK configuration that talks to it, in us-east-1, with moto's test credentials.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "AKIDMOTOTEST",
+                "moto-test-secret",
+                None,
+                None,
+                "test",
+            ))
+            .load()
+            .await
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.endpoint.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_default()

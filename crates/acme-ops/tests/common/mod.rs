@@ -18,7 +18,6 @@ use acme_probe::Trust;
 use acme_spec::Platform;
 use acme_synth::StackName;
 use acme_synth::stacks::names;
-use aws_credential_types::Credentials;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -41,12 +40,7 @@ pub fn quick_polls() -> Backoff {
 impl World {
     pub async fn new(platform: Platform) -> World {
         let moto = MotoServer::start();
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .credentials_provider(Credentials::new("AKIDMOTOTEST", "moto-test-secret", None, None, "test"))
-            .load()
-            .await;
+        let sdk = moto.sdk().await;
         let mut world =
             World { moto, sdk, platform, given: BTreeMap::new(), clock: Clock::virtual_at(SystemTime::now()) };
         world.deploy_foundation().await;

@@ -33,7 +33,7 @@
 //!
 //! Sessions last at most one hour.
 
-use crate::stacks::names;
+use crate::stacks::{keys, names};
 use crate::{Stack, StackName};
 use acme_cfn::resources::iam::{Effect, InlinePolicy, OidcProvider, PolicyDocument, Principal, Role, Statement};
 use acme_cfn::{Expr, Resource};
@@ -225,6 +225,7 @@ fn permissions(p: &Platform) -> PolicyDocument {
     let repositories = vec![arn("ecr", &format!("repository/{}", names::repository(p, "*")))];
     let all_stacks: Vec<Expr> = StackName::ALL.into_iter().map(|s| stack_arn(p, s)).collect();
     let exec_role = role_arn(&names::cfn_exec_role(p));
+    let (staging, staged) = keys::staging_arns(p);
     let mut push: Vec<&str> = ECR_PUSH_ACTIONS.iter().chain(&ECR_PULL_ACTIONS).copied().collect();
     push.sort_unstable();
     PolicyDocument::new(vec![
@@ -255,6 +256,21 @@ fn permissions(p: &Platform) -> PolicyDocument {
         // would give that service nothing. CloudFormation does not always set
         // `iam:PassedToService`, so the statement does not condition on it.
         Statement::allow(&["iam:PassRole"], vec![exec_role]).sid("PassTheExecutionRoleToCloudFormation"),
+        // Templates over the inline limit: staged under their content hash (a HEAD first, so
+        // an unchanged one is not sent again), read back by CloudFormation as the caller.
+        Statement::allow(&["s3:GetObject", "s3:PutObject"], vec![staged]).sid("StageTemplatesInTheStagingBucket"),
+        // Without it a HEAD of a template not staged yet answers 403, not 404.
+        Statement::allow(&["s3:ListBucket"], vec![staging])
+            .sid("FindStagedTemplates")
+            .condition(json!({ "StringLike": { "s3:prefix": format!("{}*", keys::STAGED_PREFIX) } })),
+        // The key's id is random; its alias names it. (Importing its ARN would order this
+        // stack after the keys.)
+        Statement::allow(&["kms:Decrypt", "kms:GenerateDataKey"], vec![arn("kms", "key/*")])
+            .sid("EncryptStagedTemplatesThroughS3")
+            .condition(json!({
+                "StringEquals": { "kms:ViaService": Expr::sub("s3.${AWS::Region}.${AWS::URLSuffix}").to_value() },
+                "ForAnyValue:StringEquals": { "kms:ResourceAliases": keys::alias_name(p, keys::Purpose::Staging) }
+            })),
     ])
 }
 
@@ -557,6 +573,25 @@ mod tests {
             assert_eq!(trust.as_array().map(Vec::len), Some(1));
             assert_eq!(trust[0]["Effect"], "Deny");
         }
+    }
+
+    #[test]
+    fn ci_stages_templates_in_the_staging_bucket_alone() {
+        let s = ci(&fixture::acme());
+        let all = statements(&s);
+        let sid = |id: &str| all.iter().find(|st| st["Sid"] == id).unwrap_or_else(|| panic!("no {id}")).clone();
+        let bucket = "arn:${AWS::Partition}:s3:::acme-acmectl-staging-${AWS::AccountId}-${AWS::Region}";
+        let stage = sid("StageTemplatesInTheStagingBucket");
+        assert_eq!(stage["Action"], json!(["s3:GetObject", "s3:PutObject"]));
+        assert_eq!(stage["Resource"], json!([{ "Fn::Sub": format!("{bucket}/templates/*") }]));
+        let list = sid("FindStagedTemplates");
+        assert_eq!(list["Resource"], json!([{ "Fn::Sub": bucket }]));
+        assert_eq!(list["Condition"]["StringLike"]["s3:prefix"], "templates/*");
+        let kms = sid("EncryptStagedTemplatesThroughS3");
+        assert_eq!(kms["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"], "alias/acme/staging");
+        // No other S3 right: no delete, no other bucket.
+        let s3: Vec<&Value> = all.iter().filter(|st| st["Action"].to_string().contains("\"s3:")).collect();
+        assert_eq!(s3.len(), 2, "{s3:?}");
     }
 
     #[test]

@@ -40,16 +40,25 @@
 //! the backup key encrypts what the vault itself holds, and is what a cross-region copy in the
 //! other direction would use.
 
+use crate::stacks::buckets::{deny_insecure_transport, deny_tls_below_1_2, lifecycle, private_bucket, sse_kms};
 use crate::stacks::{names, observability};
 use crate::{Stack, StackName};
 use acme_cfn::Expr;
 use acme_cfn::resources::iam::{PolicyDocument, Principal, Statement};
 use acme_cfn::resources::kms::{Alias, Key};
+use acme_cfn::resources::s3::BucketPolicy;
 use acme_spec::Platform;
 use serde_json::{Value, json};
 
 /// Days a key stays recoverable after someone schedules its deletion (the maximum).
 pub const PENDING_WINDOW_DAYS: u32 = 30;
+
+/// Logical id of the staging bucket.
+pub const STAGING_BUCKET: &str = "StagingBucket";
+const STAGING_BUCKET_POLICY: &str = "StagingBucketPolicy";
+/// A staged template is read when its change set is made; after this long it goes (a later
+/// deploy stages it again).
+pub const STAGED_TEMPLATE_DAYS: u32 = 30;
 
 /// What the account may do to a key without any condition: manage it, never use it.
 pub const ADMIN_ACTIONS: [&str; 22] = [
@@ -89,10 +98,11 @@ pub enum Purpose {
     Logs,
     Cluster,
     Backup,
+    Staging,
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 4] = [Purpose::Data, Purpose::Logs, Purpose::Cluster, Purpose::Backup];
+    pub const ALL: [Purpose; 5] = [Purpose::Data, Purpose::Logs, Purpose::Cluster, Purpose::Backup, Purpose::Staging];
 
     pub fn slug(self) -> &'static str {
         match self {
@@ -100,6 +110,7 @@ impl Purpose {
             Purpose::Logs => "logs",
             Purpose::Cluster => "cluster",
             Purpose::Backup => "backup",
+            Purpose::Staging => "staging",
         }
     }
 
@@ -114,6 +125,7 @@ impl Purpose {
             Purpose::Logs => names::outputs::LOGS_KEY_ARN,
             Purpose::Cluster => names::outputs::CLUSTER_KEY_ARN,
             Purpose::Backup => names::outputs::BACKUP_KEY_ARN,
+            Purpose::Staging => names::outputs::STAGING_KEY_ARN,
         }
     }
 
@@ -123,6 +135,7 @@ impl Purpose {
             Purpose::Logs => "logs: CloudWatch Logs, CloudTrail, the alert topic",
             Purpose::Cluster => "EKS envelope encryption of Kubernetes secrets",
             Purpose::Backup => "the AWS Backup vault",
+            Purpose::Staging => "the staging bucket of the templates acmectl sends through S3",
         }
     }
 }
@@ -135,7 +148,11 @@ pub fn alias_name(p: &Platform, purpose: Purpose) -> String {
 pub fn build(p: &Platform) -> Stack {
     let mut stack = Stack::new(
         StackName::Keys,
-        format!("{}: customer-managed KMS keys for data, logs, cluster secrets and backups.", p.name),
+        format!(
+            "{}: customer-managed KMS keys for data, logs, cluster secrets, backups and staged templates, and the \
+             staging bucket.",
+            p.name
+        ),
     );
     let t = &mut stack.template;
     for purpose in Purpose::ALL {
@@ -160,6 +177,7 @@ pub fn build(p: &Platform) -> Stack {
             Expr::att(&id, "Arn"),
         );
     }
+    staging_bucket(t, p);
     stack
 }
 
@@ -269,7 +287,55 @@ fn usage(p: &Platform, purpose: Purpose) -> Vec<Statement> {
         Purpose::Backup => {
             vec![through("UseThroughBackup", "backup", &[&SERVICE_USE[..], &["kms:RetireGrant"]].concat())]
         }
+        // The deployer writes templates, CloudFormation reads them with the caller's rights.
+        Purpose::Staging => {
+            vec![through("UseThroughS3", "s3", &["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"])]
+        }
     }
+}
+
+/// The staging bucket's name, fixed (like the service buckets') so that the CI role's policy
+/// can name it before it exists: `<platform>-acmectl-staging-<account>-<region>`.
+pub fn staging_bucket_name(p: &Platform) -> Expr {
+    crate::stacks::services::bucket_name(p, "acmectl", "staging")
+}
+
+/// The staging bucket's ARN, and the pattern of the staged templates in it.
+pub fn staging_arns(p: &Platform) -> (Expr, Expr) {
+    let prefix = crate::stacks::services::bucket_name_prefix(p, "acmectl", "staging");
+    let bucket = format!("arn:${{AWS::Partition}}:s3:::{prefix}-${{AWS::AccountId}}-${{AWS::Region}}");
+    (Expr::sub(&bucket), Expr::sub(format!("{bucket}/{STAGED_PREFIX}*")))
+}
+
+/// Where staged templates go in the bucket.
+pub const STAGED_PREFIX: &str = "templates/";
+
+/// The staging bucket: templates over CloudFormation's inline limit go there, keyed by their
+/// content hash, and are passed as `TemplateURL`. It lives in this stack, the first of the
+/// platform (no inputs, always small enough to send inline), so a deploy can create it before
+/// any template needs it. Retained: `destroy` removes it only when asked.
+fn staging_bucket(t: &mut acme_cfn::Template, p: &Platform) {
+    let rule = lifecycle("expire-staged-templates", Some(STAGED_TEMPLATE_DAYS), 1);
+    let bucket = acme_cfn::resources::s3::Bucket {
+        bucket_name: Some(staging_bucket_name(p)),
+        ..private_bucket(sse_kms(Expr::att(Purpose::Staging.logical_id(), "Arn")), rule, None)
+    };
+    t.add(STAGING_BUCKET, bucket).retain().skip_checkov(
+        "CKV_AWS_18",
+        "The staging bucket holds only CloudFormation templates that acmectl writes under their content hash \
+             and CloudFormation reads back; it is created first, before any log bucket exists to receive its \
+             access logs, and every stack created from its objects is recorded by CloudTrail.",
+    );
+    let policy = vec![deny_insecure_transport(STAGING_BUCKET), deny_tls_below_1_2(STAGING_BUCKET)];
+    t.add(
+        STAGING_BUCKET_POLICY,
+        BucketPolicy { bucket: Expr::r#ref(STAGING_BUCKET), policy_document: PolicyDocument::new(policy) },
+    );
+    t.output(
+        names::outputs::STAGING_BUCKET_NAME,
+        "The bucket acmectl stages templates in that are too large to send inline.",
+        Expr::r#ref(STAGING_BUCKET),
+    );
 }
 
 #[cfg(test)]
@@ -339,9 +405,44 @@ mod tests {
     }
 
     #[test]
+    fn the_staging_bucket_is_private_encrypted_with_its_key_tls_only_expiring_and_retained() {
+        let p = acme_spec::fixture::acme();
+        let s = build(&p);
+        let b = resource(&s, STAGING_BUCKET);
+        assert_eq!(
+            b.property("BucketName"),
+            Some(&json!({ "Fn::Sub": "acme-acmectl-staging-${AWS::AccountId}-${AWS::Region}" }))
+        );
+        let sse = &b.property("BucketEncryption.ServerSideEncryptionConfiguration").expect("encryption")[0];
+        assert_eq!(sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms");
+        assert_eq!(
+            sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"],
+            json!({ "Fn::GetAtt": ["StagingKey", "Arn"] })
+        );
+        let block = b.property("PublicAccessBlockConfiguration").expect("public access block");
+        for field in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
+            assert_eq!(block[field], true, "{field}");
+        }
+        let rule = &b.property("LifecycleConfiguration.Rules").expect("rules")[0];
+        assert_eq!(rule["ExpirationInDays"], STAGED_TEMPLATE_DAYS);
+        assert_eq!(b.deletion_policy, Some(acme_cfn::Policy::Retain), "destroy keeps it unless asked");
+        let policy = resource(&s, STAGING_BUCKET_POLICY);
+        let sids: Vec<&Value> = policy
+            .property("PolicyDocument.Statement")
+            .and_then(Value::as_array)
+            .expect("statements")
+            .iter()
+            .map(|st| &st["Sid"])
+            .collect();
+        assert_eq!(sids, [&json!("DenyInsecureTransport"), &json!("DenyTlsBelow12")]);
+        assert_eq!(key_paths(&s, Purpose::Staging), BTreeSet::from(["s3".to_owned()]), "used through S3 alone");
+        assert!(s.template.outputs.contains_key(names::outputs::STAGING_BUCKET_NAME));
+    }
+
+    #[test]
     fn one_retained_rotating_key_per_purpose_with_alias_and_output() {
         let s = build(&acme_spec::fixture::acme());
-        assert_eq!(s.template.resources_of_type("AWS::KMS::Key").count(), 4);
+        assert_eq!(s.template.resources_of_type("AWS::KMS::Key").count(), 5);
         for purpose in Purpose::ALL {
             let k = key(&s, purpose);
             assert_eq!(k.property("EnableKeyRotation"), Some(&json!(true)));
@@ -354,7 +455,10 @@ mod tests {
             assert_eq!(s.template.outputs[purpose.output()].value, Expr::att(purpose.logical_id(), "Arn"));
         }
         let outputs: Vec<&str> = s.template.outputs.keys().map(String::as_str).collect();
-        assert_eq!(outputs, ["DataKeyArn", "LogsKeyArn", "ClusterKeyArn", "BackupKeyArn"]);
+        assert_eq!(
+            outputs,
+            ["DataKeyArn", "LogsKeyArn", "ClusterKeyArn", "BackupKeyArn", "StagingKeyArn", "StagingBucketName"]
+        );
         assert!(s.inputs.is_empty(), "the keys stack comes first and imports nothing");
     }
 

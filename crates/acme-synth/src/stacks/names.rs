@@ -108,6 +108,8 @@ pub mod outputs {
     pub const LOGS_KEY_ARN: &str = "LogsKeyArn";
     pub const CLUSTER_KEY_ARN: &str = "ClusterKeyArn";
     pub const BACKUP_KEY_ARN: &str = "BackupKeyArn";
+    pub const STAGING_KEY_ARN: &str = "StagingKeyArn";
+    pub const STAGING_BUCKET_NAME: &str = "StagingBucketName";
     // network
     pub const VPC_ID: &str = "VpcId";
     pub const VPC_CIDR: &str = "VpcCidr";

@@ -5,6 +5,7 @@ use crate::exit::{Code, Failure};
 use crate::progress::Display;
 use crate::render;
 use acme_aws::{Deployer, Error, Stop};
+use acme_synth::stacks::keys;
 
 pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
     let checked = super::load(&args.file, &[])?;
@@ -69,11 +70,23 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
         let deleted = result.deleted;
         let mut left = teardown.clone();
         left.kept.retain(|k| deleted.contains(&k.stack_name));
+        let mut emptied = None;
+        if args.remove_staging_bucket
+            && result.error.is_none()
+            && let Some(i) = left.kept.iter().position(|k| k.logical_id == keys::STAGING_BUCKET)
+            && let Some(bucket) = left.kept[i].physical_id.clone()
+        {
+            emptied = Some(deployer.remove_bucket(&bucket).await?);
+            left.kept.remove(i);
+        }
         match global.output {
             OutputFormat::Text => {
                 let verb = if result.error.is_some() { "Stopped destroying" } else { "Destroyed" };
                 let n = deleted.len();
                 println!("{verb} {}: {n} stack{} deleted.", platform.name, if n == 1 { "" } else { "s" });
+                if let Some(objects) = emptied {
+                    println!("The staging bucket went too, with its {objects} staged object versions.");
+                }
                 if !left.kept.is_empty() {
                     println!("Left in the account, as their DeletionPolicy says (delete them by hand if you mean to):");
                     print!("{}", render::kept_text(&left));

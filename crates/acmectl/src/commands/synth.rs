@@ -34,8 +34,8 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
     let too_large = &limits.too_large_to_send_inline;
     if !too_large.is_empty() && global.output == OutputFormat::Text {
         eprintln!(
-            "warning: `acmectl deploy` will refuse this platform: it sends templates inline only (sending them \
-             through S3 is not implemented yet), and these are over CloudFormation's limit for that:\n  {}",
+            "note: these templates are over CloudFormation's limit for a template sent inline; `acmectl deploy` \
+             stages them in the keys stack's staging bucket and passes them as TemplateURL:\n  {}",
             too_large.join("\n  ")
         );
     }
@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
                 "waves": artifacts.plan.waves,
                 "accepted": report.accepted.iter().map(|a| json!({ "rule": a.finding.rule, "location": a.finding.location.to_string(), "reason": a.reason })).collect::<Vec<_>>(),
                 "unused_accepts": report.unused_accepts,
-                "too_large_to_deploy_inline": too_large,
+                "staged_through_s3": too_large,
             });
             println!("{summary:#}");
         }
