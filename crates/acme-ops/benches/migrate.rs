@@ -7,8 +7,9 @@
 //!   is seen at the next poll, so the rollback lands within one poll interval plus this.
 //! - `rollback_auth`: the rollback itself, one Route 53 batch.
 //!
-//! `migrate status` of 50 services is not here yet: their edge template is over the 51,200
-//! bytes deploy sends inline (S3 templates are issue 13), so moto cannot hold that platform.
+//! - `status_fifty`: `migrate status` of a platform of 50 services (24 on hosts of their own,
+//!   26 by path on www): the edge stack read back, then the whole zone in one listing and
+//!   every service's rules. Its edge template goes through S3.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -132,6 +133,47 @@ fn rollback_auth(bencher: divan::Bencher) {
         runtime().block_on(async {
             weights_at(&m, &a.plan, 25).await;
             control::roll_back(&m, &a.plan, Stage::Main, "bench", "a gate failed", false).await.expect("rollback")
+        })
+    });
+}
+
+/// 50 services: the bundled four, 22 more on hosts of their own and 24 more by path on www,
+/// all served by the old side today.
+fn fifty_services() -> acme_spec::Platform {
+    let mut p = acme_spec::fixture::acme();
+    let template = p.service("auth").expect("auth").clone();
+    for i in 0..46 {
+        let mut s = template.clone();
+        s.name = format!("svc{i}");
+        s.namespace = s.name.clone();
+        s.uses.clear();
+        s.talks_to.clear();
+        let (host, path) = if i < 22 {
+            (format!("svc{i}.acme.example.com"), None)
+        } else {
+            ("www.acme.example.com".to_owned(), Some(format!("/svc{i}")))
+        };
+        s.routes = vec![acme_spec::Route { host, path, port: s.routes[0].port }];
+        p.services.push(s);
+    }
+    p
+}
+
+#[divan::bench(sample_count = 20)]
+fn status_fifty(bencher: divan::Bencher) {
+    let (world, plans) = runtime().block_on(async {
+        let world = World::new(fifty_services()).await;
+        let plans = acme_migrate::plan::plan(&world.platform);
+        (world, plans)
+    });
+    assert_eq!(plans.len(), 50);
+    let mut m = runtime().block_on(world.migration("bench", &[], vec![]));
+    bencher.bench_local(|| {
+        runtime().block_on(async {
+            m.edge = m.migrator.edge(&world.platform, &world.given).await.expect("edge");
+            let statuses = acme_ops::migrate::status(&m, &plans, false).await.expect("status");
+            assert_eq!(statuses.len(), 50);
+            statuses
         })
     });
 }
