@@ -210,9 +210,18 @@ fn destroy_removes_what_is_not_retained_and_lists_what_is() {
                 .expect("delete");
         }
     });
-    // The same destroy again carries on with what is left.
-    let second = w.run(&["destroy", "--yes"]);
+    // The same destroy again carries on with what is left; this time the staging bucket the
+    // keys stack retains goes too, as asked.
+    let staging = "acme-acmectl-staging-123456789012-us-east-1";
+    let s3 = acme_aws::config::s3_client(&w.sdk);
+    assert!(w.runtime.block_on(s3.head_bucket().bucket(staging).send()).is_ok(), "the keys stack made it");
+    let second = w.run(&["destroy", "--yes", "--remove-staging-bucket"]);
     second.ok();
+    assert!(second.stdout.contains("The staging bucket went too"), "{}", second.stdout);
+    assert!(second.stdout.contains(&format!("The staging bucket {staging} goes too, emptied")), "{}", second.stdout);
+    let kept = second.stdout.lines().filter(|l| l.contains("AWS::S3::Bucket") && l.contains(staging)).count();
+    assert_eq!(kept, 0, "not listed as kept: {}", second.stdout);
+    assert!(w.runtime.block_on(s3.head_bucket().bucket(staging).send()).is_err(), "the staging bucket is gone");
     for stack in STACKS {
         assert_eq!(w.status(&format!("acme-{stack}")), None, "{stack} is gone");
     }

@@ -23,7 +23,12 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
         if text {
             eprintln!("{}", render::account_line(&platform.name, &account));
         }
-        let teardown = Deployer::new(&sdk).teardown(&artifacts, &sdk).await?;
+        let mut teardown = Deployer::new(&sdk).teardown(&artifacts, &sdk).await?;
+        // Asked to go: not kept, and removed once its stack is gone.
+        let staging = match teardown.kept.iter().position(|k| k.logical_id == keys::STAGING_BUCKET) {
+            Some(i) if args.remove_staging_bucket => Some(teardown.kept.remove(i)),
+            _ => None,
+        };
         if teardown.stacks.is_empty() {
             match global.output {
                 OutputFormat::Text => {
@@ -35,6 +40,12 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
         }
         if text {
             print!("{}", render::teardown_text(&teardown));
+            if let Some(bucket) = &staging {
+                println!(
+                    "The staging bucket {} goes too, emptied, after its stack (--remove-staging-bucket).",
+                    bucket.physical_id.as_deref().unwrap_or("(no name)")
+                );
+            }
         }
         if !teardown.protected.is_empty() {
             return Err(Error::Protected { protected: teardown.protected.clone() }.into());
@@ -71,13 +82,12 @@ pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
         let mut left = teardown.clone();
         left.kept.retain(|k| deleted.contains(&k.stack_name));
         let mut emptied = None;
-        if args.remove_staging_bucket
+        if let Some(bucket) = &staging
             && result.error.is_none()
-            && let Some(i) = left.kept.iter().position(|k| k.logical_id == keys::STAGING_BUCKET)
-            && let Some(bucket) = left.kept[i].physical_id.clone()
+            && deleted.contains(&bucket.stack_name)
+            && let Some(name) = &bucket.physical_id
         {
-            emptied = Some(deployer.remove_bucket(&bucket).await?);
-            left.kept.remove(i);
+            emptied = Some(deployer.remove_bucket(name).await?);
         }
         match global.output {
             OutputFormat::Text => {
