@@ -131,16 +131,32 @@ impl Deployer {
         let platform = &artifacts.plan.platform;
         let mut stacks = vec![];
         // Every stack the platform may have, not only those acme.yaml has now: a stack left
-        // from an earlier shape of the file (a database since removed) goes too.
-        for (i, name) in StackName::ALL.iter().enumerate().rev() {
+        // from an earlier shape of the file (a database since removed, a load balancer it
+        // no longer fills) goes too.
+        let last_shard = artifacts.shards.shards.iter().map(|s| s.index).max().unwrap_or(0);
+        let edge_stacks = self.edge_stacks(platform, last_shard).await?;
+        let kinds: Vec<StackName> = StackName::ALL
+            .into_iter()
+            .flat_map(|kind| match kind {
+                StackName::Edge(_) => edge_stacks.iter().map(|(name, _)| *name).collect(),
+                other => vec![other],
+            })
+            .collect();
+        for (i, name) in kinds.iter().enumerate().rev() {
             let stack_name = acme_synth::stacks::names::stack(platform, *name);
-            let Some(state) = self.describe(&stack_name).await? else { continue };
+            let state = match edge_stacks.iter().find(|(n, _)| n == name) {
+                Some((_, state)) => state.clone(),
+                None => match self.describe(&stack_name).await? {
+                    Some(state) => state,
+                    None => continue,
+                },
+            };
             let read_by = match artifacts.plan.stack(*name) {
                 Some(_) => {
                     artifacts.plan.stacks.iter().filter(|s| s.depends_on.contains(name)).map(|s| s.name).collect()
                 }
                 // Unknown wiring: assume every later stack reads it.
-                None => StackName::ALL[i + 1..].to_vec(),
+                None => kinds[i + 1..].to_vec(),
             };
             stacks.push(Doomed { stack: *name, stack_name, status: state.status, read_by });
         }

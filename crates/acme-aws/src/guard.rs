@@ -30,9 +30,9 @@ impl Allowances {
             else {
                 return Err(format!("--allow-replace {value}: expected <stack>/<LogicalId>, e.g. data/Database"));
             };
-            let found = plan.stacks.iter().find(|s| s.name.as_str() == stack || s.stack_name == stack);
+            let found = plan.stacks.iter().find(|s| s.name.to_string() == stack || s.stack_name == stack);
             let Some(found) = found else {
-                let names: Vec<&str> = plan.stacks.iter().map(|s| s.name.as_str()).collect();
+                let names: Vec<String> = plan.stacks.iter().map(|s| s.name.to_string()).collect();
                 return Err(format!(
                     "--allow-replace {value}: no stack {stack} in this platform; one of: {}",
                     names.join(", ")

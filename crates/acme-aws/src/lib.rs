@@ -27,6 +27,7 @@ pub mod guard;
 pub mod images;
 pub mod migration;
 pub mod network;
+mod placement;
 mod plan;
 pub mod preflight;
 mod schedule;
@@ -39,6 +40,7 @@ pub use deploy::Report;
 pub use destroy::{Destroyed, Doomed, Kept, Protection, Teardown};
 pub use error::Error;
 pub use guard::{Allowances, Danger};
+pub use placement::placement_of;
 pub use plan::{ChangePlan, Request, StackAction, StackPlan};
 pub use schedule::{Stop, StopHandle};
 pub use stack::{

@@ -31,26 +31,45 @@ pub struct Migrator {
     deployer: Deployer,
 }
 
-/// What the deployed stacks say about where the migration's records and rules are.
+/// What the deployed edge stacks (one a load balancer) say about where the migration's
+/// records and rules are. Output, parameter and rule names are unique across the shards, so
+/// those of all of them are read into one map each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EdgeState {
     /// The public zone the hosts live in.
     pub zone_id: String,
-    pub load_balancer: LoadBalancer,
-    /// `app/<name>/<id>`: the LoadBalancer dimension of the ALB's metrics.
-    pub load_balancer_full_name: Option<String>,
-    /// The edge stack's outputs (target group ARNs by output name).
+    /// Each deployed shard's load balancer, by edge stack.
+    pub load_balancers: BTreeMap<StackName, DeployedLoadBalancer>,
+    /// The edge stacks' outputs (target group ARNs by output name).
     pub outputs: BTreeMap<String, String>,
-    /// The edge stack's parameters as deployed (the `Migrated<Service>` flags among them).
+    /// The edge stacks' parameters as deployed (the `Migrated<Service>` flags among them).
     pub parameters: BTreeMap<String, String>,
-    /// Physical ids (ARNs) of the edge stack's listener rules, by logical id.
+    /// Physical ids (ARNs) of the edge stacks' listener rules, by logical id.
     pub rules: BTreeMap<String, String>,
 }
 
+/// One shard's load balancer as its stack's outputs give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeployedLoadBalancer {
+    pub alias: LoadBalancer,
+    /// `app/<name>/<id>`: the LoadBalancer dimension of the ALB's metrics.
+    pub full_name: Option<String>,
+}
+
 impl EdgeState {
-    /// Whether the edge stack says `service` finished its migration.
+    /// Whether the edge stacks say `service` finished its migration.
     pub fn migrated(&self, service: &str) -> bool {
         self.parameters.get(&legacy::migrated_parameter(service)).is_some_and(|v| v == "true")
+    }
+
+    /// The load balancer of edge stack `stack`, or why it is missing.
+    pub fn load_balancer(&self, stack: StackName) -> Result<&DeployedLoadBalancer, Error> {
+        self.load_balancers.get(&stack).ok_or_else(|| {
+            Error::Preflight(format!(
+                "the {stack} stack is not deployed: the service's load balancer does not exist yet\n\
+                 help: run acmectl deploy first"
+            ))
+        })
     }
 }
 
@@ -84,19 +103,63 @@ impl Migrator {
         }
     }
 
-    /// The zone, load balancer, outputs, flags and rules of the deployed platform. `given`
-    /// are `--parameter` values standing in for outputs the account cannot give.
+    /// The zone, load balancers, outputs, flags and rules of the deployed platform, from
+    /// every edge stack of its shard plan. `given` are `--parameter` values standing in for
+    /// outputs the account cannot give.
     pub async fn edge(&self, platform: &Platform, given: &BTreeMap<String, String>) -> Result<EdgeState, Error> {
-        let edge_name = names::stack(&platform.name, StackName::Edge);
-        let Some(edge) = self.deployer.describe(&edge_name).await? else {
-            return Err(Error::Preflight(format!(
-                "{edge_name} is not deployed: the new side has no load balancer to move traffic to yet\n\
-                 help: run acmectl deploy first"
-            )));
+        let shards = acme_synth::stacks::shards::plan(platform);
+        // The shards are read side by side: one DescribeStacks and one ListStackResources each.
+        let mut reads = tokio::task::JoinSet::new();
+        for (i, shard) in shards.shards.iter().enumerate() {
+            let (deployer, stack, index) = (self.deployer.clone(), shard.stack, shard.index);
+            let stack_name = names::stack(&platform.name, stack);
+            reads.spawn(async move {
+                let Some(state) = deployer.describe(&stack_name).await? else { return Ok::<_, Error>((i, None)) };
+                let resources = deployer.resources(&stack_name).await?;
+                Ok((i, Some((index, stack, state, resources))))
+            });
+        }
+        let mut deployed = vec![None; shards.shards.len()];
+        while let Some(read) = reads.join_next().await {
+            let (i, state) = read.map_err(|e| Error::Preflight(format!("reading the edge stacks failed: {e}")))??;
+            deployed[i] = state;
+        }
+        let mut edge = EdgeState {
+            zone_id: String::new(),
+            load_balancers: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            parameters: BTreeMap::new(),
+            rules: BTreeMap::new(),
         };
-        let mut outputs = edge.outputs.clone();
-        for (k, v) in given {
-            outputs.insert(k.clone(), v.clone());
+        if deployed.first().is_none_or(Option::is_none) {
+            return Err(Error::Preflight(format!(
+                "{} is not deployed: the new side has no load balancer to move traffic to yet\n\
+                 help: run acmectl deploy first",
+                names::stack(&platform.name, StackName::EDGE)
+            )));
+        }
+        for (index, stack, state, resources) in deployed.into_iter().flatten() {
+            edge.outputs.extend(state.outputs);
+            edge.parameters.extend(state.parameters);
+            edge.rules.extend(
+                resources
+                    .into_iter()
+                    .filter(|r| r.resource_type == "AWS::ElasticLoadBalancingV2::ListenerRule")
+                    .filter_map(|r| r.physical_id.map(|id| (r.logical_id, id))),
+            );
+            edge.outputs.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let output = |base: &str| {
+                let name = names::edge_output(index, base);
+                edge.outputs.get(&name).cloned().ok_or_else(|| {
+                    Error::Preflight(format!("{} has no output {name}", names::stack(&platform.name, stack)))
+                })
+            };
+            let alias = LoadBalancer {
+                dns_name: output("LoadBalancerDnsName")?.trim_end_matches('.').to_ascii_lowercase(),
+                canonical_zone_id: output("LoadBalancerCanonicalHostedZoneId")?,
+            };
+            let full_name = output("LoadBalancerFullName").ok();
+            edge.load_balancers.insert(stack, DeployedLoadBalancer { alias, full_name });
         }
         let zone_id = match &platform.dns.zone {
             ZoneSource::Existing { id } => id.clone(),
@@ -110,29 +173,8 @@ impl Migrator {
                 zone.ok_or_else(|| Error::Preflight(format!("{dns_name} gives no HostedZoneId: deploy it first")))?
             }
         };
-        let output = |name: &str| {
-            outputs.get(name).cloned().ok_or_else(|| Error::Preflight(format!("{edge_name} has no output {name}")))
-        };
-        let load_balancer = LoadBalancer {
-            dns_name: output("LoadBalancerDnsName")?.trim_end_matches('.').to_ascii_lowercase(),
-            canonical_zone_id: output("LoadBalancerCanonicalHostedZoneId")?,
-        };
-        let rules = self
-            .deployer
-            .resources(&edge_name)
-            .await?
-            .into_iter()
-            .filter(|r| r.resource_type == "AWS::ElasticLoadBalancingV2::ListenerRule")
-            .filter_map(|r| r.physical_id.map(|id| (r.logical_id, id)))
-            .collect();
-        Ok(EdgeState {
-            zone_id: zone_id.trim_start_matches("/hostedzone/").to_owned(),
-            load_balancer,
-            load_balancer_full_name: outputs.get("LoadBalancerFullName").cloned(),
-            outputs,
-            parameters: edge.parameters,
-            rules,
-        })
+        edge.zone_id = zone_id.trim_start_matches("/hostedzone/").to_owned();
+        Ok(edge)
     }
 
     /// What the zone holds for `host`: its records, intent and lock.

@@ -552,14 +552,14 @@ mod tests {
 
     fn edge_plan(artifacts: &Artifacts, sources: &[(&str, Source)]) -> StackPlan {
         StackPlan {
-            stack: StackName::Edge,
+            stack: StackName::EDGE,
             stack_name: "acme-edge".into(),
             status: None,
             action: StackAction::Create,
             changes: vec![],
             change_set: None,
             deferred: None,
-            depends_on: artifacts.plan.stack(StackName::Edge).map(|s| s.depends_on.clone()).unwrap_or_default(),
+            depends_on: artifacts.plan.stack(StackName::EDGE).map(|s| s.depends_on.clone()).unwrap_or_default(),
             values: BTreeMap::new(),
             sources: sources.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
             body: Body::Ready(crate::TemplateSource::Body(String::new())),
@@ -612,8 +612,8 @@ mod tests {
     #[test]
     fn kept_parameters_stay_as_deployed_unless_given() {
         let artifacts = acme_synth::synthesize(&acme_spec::fixture::acme());
-        let plan_stack = artifacts.plan.stack(StackName::Edge).expect("edge");
-        let stack = artifacts.stack(StackName::Edge).expect("edge");
+        let plan_stack = artifacts.plan.stack(StackName::EDGE).expect("edge");
+        let stack = artifacts.stack(StackName::EDGE).expect("edge");
         let state = |parameters: &[(&str, &str)]| StackState {
             stack_id: "id".into(),
             status: "UPDATE_COMPLETE".into(),
@@ -633,7 +633,7 @@ mod tests {
             };
             StackName::ALL
                 .iter()
-                .map(|s| (*s, if *s == StackName::Edge { edge.clone() } else { Some(upstream.clone()) }))
+                .map(|s| (*s, if *s == StackName::EDGE { edge.clone() } else { Some(upstream.clone()) }))
                 .collect()
         };
         let kept = |request: &Request, live: &BTreeMap<StackName, Option<StackState>>| {

@@ -89,8 +89,8 @@ pub async fn status(
     for s in &artifacts.plan.stacks {
         let state = deployer.describe(&s.stack_name).await?;
         // The target health below needs the edge stack's outputs: kept from this read, not read again.
-        if s.name == StackName::Edge {
-            edge_outputs = state.as_ref().map(|e| e.outputs.clone()).unwrap_or_default();
+        if s.name.edge_shard().is_some() {
+            edge_outputs.extend(state.as_ref().map(|e| e.outputs.clone()).unwrap_or_default());
         }
         stacks.push(StackHealth {
             stack: s.name,

@@ -181,7 +181,7 @@ async fn deploy_and_read_back(endpoint: &str) {
     }
 
     // Without the cluster's security group, nothing of the next wave may start.
-    let rest = [StackName::Registry, StackName::Data, StackName::Edge];
+    let rest = [StackName::Registry, StackName::Data, StackName::EDGE];
     let mut missing = given.clone();
     missing.remove("ClusterSecurityGroupId");
     let err = deployer

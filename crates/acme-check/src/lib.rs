@@ -310,12 +310,10 @@ fn attribute(platform: &Platform, f: &mut Finding) {
             || [".", "["].iter().any(|sep| a.starts_with(&format!("{b}{sep}")) || b.starts_with(&format!("{a}{sep}")))
     };
     // The last override to touch the property decides its value.
-    let cause = platform
-        .overrides
-        .iter()
-        .enumerate()
-        .rev()
-        .find(|(_, o)| o.stack == stack.as_str() && &o.resource == resource && overlaps(&o.path_text(), property));
+    let cause =
+        platform.overrides.iter().enumerate().rev().find(|(_, o)| {
+            o.stack == stack.to_string() && &o.resource == resource && overlaps(&o.path_text(), property)
+        });
     if let Some((i, o)) = cause {
         let field = format!("overrides[{i}]");
         let what = match &o.action {
@@ -335,7 +333,8 @@ fn accept(
 ) -> Result<Report, Vec<Issue>> {
     let mut issues = vec![];
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    let stacks: Vec<&str> = artifacts.stacks.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<String> = artifacts.stacks.iter().map(|s| s.name.to_string()).collect();
+    let stacks: Vec<&str> = names.iter().map(String::as_str).collect();
     for (i, a) in platform.check.accept.iter().enumerate() {
         if !ids.contains(&a.rule.as_str()) {
             let help = match nearest(&a.rule, ids.iter().copied()) {
@@ -369,7 +368,7 @@ fn accept(
     for finding in findings {
         let by = platform.check.accept.iter().position(|a| {
             a.rule == finding.rule
-                && a.stack.as_deref().is_none_or(|s| finding.location.stack().is_some_and(|fs| fs.as_str() == s))
+                && a.stack.as_deref().is_none_or(|s| finding.location.stack().is_some_and(|fs| fs.to_string() == s))
                 && a.resource.as_deref().is_none_or(|r| finding.location.resource_key() == r)
         });
         match by {

@@ -45,7 +45,7 @@ pub fn render(report: &Report, source: &Source, artifacts: &Artifacts, out: &str
             (Some(field), _) => place(field),
             (None, Location::Cloudformation { stack, resource }) => {
                 let mut physical = json!({ "artifactLocation": { "uri": format!("{}/cloudformation/{stack}.yaml", out.trim_end_matches('/')) } });
-                if let Some(line) = template_line(stack.as_str(), resource) {
+                if let Some(line) = template_line(&stack.to_string(), resource) {
                     physical["region"] = json!({ "startLine": line });
                 }
                 json!({ "physicalLocation": physical })

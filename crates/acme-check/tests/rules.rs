@@ -121,9 +121,9 @@ fn key_002_rotation() {
 #[test]
 fn lb_001_modern_tls_policy() {
     let r = replaced("  waf: true", "  waf: true\n  tls_policy: ELBSecurityPolicy-2016-08");
-    assert_fires(&r, "ACME-LB-001", StackName::Edge, "HttpsListener", Some("edge.tls_policy"));
+    assert_fires(&r, "ACME-LB-001", StackName::EDGE, "HttpsListener", Some("edge.tls_policy"));
     let r = with(&override_of("edge", "HttpsListener", "Properties.SslPolicy", "ELBSecurityPolicy-TLS-1-1-2017-01"));
-    assert_fires(&r, "ACME-LB-001", StackName::Edge, "HttpsListener", O0);
+    assert_fires(&r, "ACME-LB-001", StackName::EDGE, "HttpsListener", O0);
     assert!(replaced("  waf: true", "  waf: true\n  tls_policy: ELBSecurityPolicy-TLS13-1-3-2021-06").passed());
 }
 
@@ -135,13 +135,13 @@ fn lb_002_http_only_redirects() {
         "Properties.DefaultActions",
         "[{ Type: fixed-response, FixedResponseConfig: { StatusCode: \"200\" } }]",
     ));
-    assert_fires(&r, "ACME-LB-002", StackName::Edge, "HttpListener", O0);
+    assert_fires(&r, "ACME-LB-002", StackName::EDGE, "HttpListener", O0);
 }
 
 #[test]
 fn lb_003_waf() {
     let r = replaced("  waf: true", "  waf: false");
-    assert_fires(&r, "ACME-LB-003", StackName::Edge, "LoadBalancer", Some("edge.waf"));
+    assert_fires(&r, "ACME-LB-003", StackName::EDGE, "LoadBalancer", Some("edge.waf"));
 }
 
 #[test]
@@ -301,7 +301,7 @@ fn net_001_nothing_open_to_the_world_but_the_alb_on_80_and_443() {
         "Properties.SecurityGroupIngress[2]",
         "{ IpProtocol: tcp, FromPort: 8080, ToPort: 8080, CidrIpv6: \"::/0\" }",
     ));
-    assert_fires(&r, "ACME-NET-001", StackName::Edge, "LoadBalancerSecurityGroup", O0);
+    assert_fires(&r, "ACME-NET-001", StackName::EDGE, "LoadBalancerSecurityGroup", O0);
     let r = with(&removal("data", "DatabaseSecurityGroup", "Properties.SecurityGroupEgress"));
     assert_fires(&r, "ACME-NET-001", DATA, "DatabaseSecurityGroup", O0);
 }
@@ -353,7 +353,7 @@ fn s3_003_encrypted() {
 #[test]
 fn s3_004_log_buckets_versioned() {
     let r = with(&override_of("edge", "AccessLogBucket", "Properties.VersioningConfiguration.Status", "Suspended"));
-    assert_fires(&r, "ACME-S3-004", StackName::Edge, "AccessLogBucket", O0);
+    assert_fires(&r, "ACME-S3-004", StackName::EDGE, "AccessLogBucket", O0);
     let r = with(&removal("observability", "TrailBucket", "Properties.VersioningConfiguration"));
     assert_fires(&r, "ACME-S3-004", StackName::Observability, "TrailBucket", O0);
 }

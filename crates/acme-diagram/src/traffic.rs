@@ -53,11 +53,20 @@ pub fn sketch(p: &Platform) -> Sketch {
         last = waf;
     }
     layer += 1;
+    let shards = acme_synth::stacks::shards::plan(p).shards.len();
+    let websocket = p.services.iter().any(|s| s.websocket && !s.routes.is_empty());
     let alb_lines = vec![
-        Line::new(Style::Title, "Application Load Balancer"),
+        Line::new(
+            Style::Title,
+            if shards == 1 {
+                "Application Load Balancer".to_owned()
+            } else {
+                format!("{shards} Application Load Balancers")
+            },
+        ),
         Line::new(Style::Body, "HTTPS :443 · TLS 1.2 and 1.3"),
         Line::new(Style::Note, "HTTP :80 redirects to HTTPS"),
-        Line::new(Style::Note, format!("idle timeout {} s", edge::idle_timeout_seconds(p))),
+        Line::new(Style::Note, format!("idle timeout {} s", edge::idle_timeout_seconds(p, websocket))),
         Line::new(Style::Note, "no rule matches: 404"),
     ];
     let alb = s.node(

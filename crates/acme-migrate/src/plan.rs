@@ -3,9 +3,11 @@
 
 use crate::intent::Stage;
 use acme_spec::{Baseline, Metric, Platform, Service};
+use acme_synth::StackName;
 use acme_synth::stacks::edge::{self, Target};
 use acme_synth::stacks::legacy::{self, Mechanism as HostMechanism};
 use acme_synth::stacks::observability::{TargetAlarm, target_alarm};
+use acme_synth::stacks::shards::{self, ShardPlan};
 use serde::Serialize;
 
 /// TTL of the records the migration writes. Route 53 answers an alias to a load balancer
@@ -124,6 +126,8 @@ pub struct ServicePlan {
     pub front_door_alarms: Vec<String>,
     /// Edge outputs with the ARNs of the service's target groups.
     pub target_groups: Vec<String>,
+    /// The edge stack of the service's load balancer: its rules, target groups and alias.
+    pub edge: StackName,
     /// Healthy targets a step needs: the service's `replicas.min`.
     pub required_healthy: u32,
     pub blockers: Vec<Blocker>,
@@ -187,30 +191,52 @@ impl ServicePlan {
 
 /// Every service's migration, in file order.
 pub fn plan(p: &Platform) -> Vec<ServicePlan> {
-    p.services.iter().map(|s| plan_service(p, s)).collect()
+    let edge = Edge::new(p);
+    p.services.iter().map(|s| edge.plan_service(p, s)).collect()
 }
 
 /// One service's migration.
 pub fn plan_service(p: &Platform, service: &Service) -> ServicePlan {
-    let old_hosts = legacy::old_hosts(p);
-    let mut tracks = vec![];
-    let mut blockers = vec![];
-    for host in &old_hosts {
-        if !host.services.iter().any(|s| s.name == service.name) {
-            continue;
-        }
-        let first_route = service.routes.iter().find(|r| r.host == host.host);
-        let probe_path = service.migration.probe.path.clone().unwrap_or_else(|| {
-            let prefix = first_route.and_then(|r| r.path.as_deref()).unwrap_or("");
-            format!("{prefix}{}", service.health.path)
-        });
-        let (mechanism, rules, old_side_output) = match host.mechanism() {
-            HostMechanism::Dns => (Mechanism::Dns, vec![], None),
-            HostMechanism::Path { reachable } => {
-                if !reachable {
-                    let others: Vec<&str> =
-                        host.services.iter().filter(|s| s.name != service.name).map(|s| s.name.as_str()).collect();
-                    blockers.push(Blocker {
+    Edge::new(p).plan_service(p, service)
+}
+
+/// What every service's plan reads of the edge, worked out once for all of them.
+struct Edge<'a> {
+    old_hosts: Vec<legacy::OldHost<'a>>,
+    targets: Vec<Target<'a>>,
+    shards: ShardPlan,
+    /// Each shard's listener rules.
+    rules: Vec<edge::Rules<'a>>,
+}
+
+impl<'a> Edge<'a> {
+    fn new(p: &'a Platform) -> Self {
+        let shards = shards::plan(p);
+        let rules = shards.shards.iter().map(|s| edge::shard_rules(p, s)).collect();
+        Edge { old_hosts: legacy::old_hosts(p), targets: edge::targets(p), shards, rules }
+    }
+
+    fn plan_service(&self, p: &Platform, service: &Service) -> ServicePlan {
+        let shard = self.shards.of_service(&service.name).unwrap_or(0);
+        let old_hosts = &self.old_hosts;
+        let mut tracks = vec![];
+        let mut blockers = vec![];
+        for host in old_hosts {
+            if !host.services.iter().any(|s| s.name == service.name) {
+                continue;
+            }
+            let first_route = service.routes.iter().find(|r| r.host == host.host);
+            let probe_path = service.migration.probe.path.clone().unwrap_or_else(|| {
+                let prefix = first_route.and_then(|r| r.path.as_deref()).unwrap_or("");
+                format!("{prefix}{}", service.health.path)
+            });
+            let (mechanism, rules, old_side_output) = match host.mechanism() {
+                HostMechanism::Dns => (Mechanism::Dns, vec![], None),
+                HostMechanism::Path { reachable } => {
+                    if !reachable {
+                        let others: Vec<&str> =
+                            host.services.iter().filter(|s| s.name != service.name).map(|s| s.name.as_str()).collect();
+                        blockers.push(Blocker {
                         reason: format!(
                             "{} is shared with {} by path, so {} moves on the load balancer, which cannot reach the \
                              old side there",
@@ -224,61 +250,66 @@ pub fn plan_service(p: &Platform, service: &Service) -> ServicePlan {
                             host.host
                         ),
                     });
+                    }
+                    let targets = &self.targets;
+                    let listener = self.shards.shards.iter().position(|s| s.index == shard).map(|i| &self.rules[i]);
+                    let rules = listener
+                        .map_or(&[][..], |l| l.routes.as_slice())
+                        .iter()
+                        .filter(|r| r.service.name == service.name && r.route.host == host.host)
+                        .filter_map(|r| {
+                            let target = targets
+                                .iter()
+                                .find(|t| t.service.name == service.name && t.port.port == r.route.port)?;
+                            Some(RuleRef { rule: r.logical_id(), target_group_output: target.output() })
+                        })
+                        .collect();
+                    (Mechanism::Path, rules, Some(legacy::old_side_target_group_output(host.host)))
                 }
-                let targets = edge::targets(p);
-                let rules = edge::listener_routes(p)
-                    .iter()
-                    .filter(|r| r.service.name == service.name && r.route.host == host.host)
-                    .filter_map(|r| {
-                        let target =
-                            targets.iter().find(|t| t.service.name == service.name && t.port.port == r.route.port)?;
-                        Some(RuleRef { rule: r.logical_id(), target_group_output: target.output() })
-                    })
-                    .collect();
-                (Mechanism::Path, rules, Some(legacy::old_side_target_group_output(host.host)))
-            }
-        };
-        tracks.push(Track {
-            host: host.host.to_owned(),
-            mechanism,
-            record_type: host.side.public.record_type(),
-            old_values: host.side.public.values(),
-            rules,
-            old_side_output,
-            probe_path,
-            old_requests: host.side.requests.as_ref().map(MetricRef::from),
-        });
-    }
-    let nothing_to_migrate = if service.routes.is_empty() {
-        Some("no public route: its traffic comes from the services that call it".to_owned())
-    } else if tracks.is_empty() {
-        Some(if p.legacy.is_none() {
-            "the platform has no old side (no `legacy` in acme.yaml)".to_owned()
+            };
+            tracks.push(Track {
+                host: host.host.to_owned(),
+                mechanism,
+                record_type: host.side.public.record_type(),
+                old_values: host.side.public.values(),
+                rules,
+                old_side_output,
+                probe_path,
+                old_requests: host.side.requests.as_ref().map(MetricRef::from),
+            });
+        }
+        let nothing_to_migrate = if service.routes.is_empty() {
+            Some("no public route: its traffic comes from the services that call it".to_owned())
+        } else if tracks.is_empty() {
+            Some(if p.legacy.is_none() {
+                "the platform has no old side (no `legacy` in acme.yaml)".to_owned()
+            } else {
+                "its hosts are new: deploy points them at the load balancer".to_owned()
+            })
         } else {
-            "its hosts are new: deploy points them at the load balancer".to_owned()
-        })
-    } else {
-        None
-    };
-    let targets: Vec<Target<'_>> = edge::targets(p).into_iter().filter(|t| t.service.name == service.name).collect();
-    let alarms = targets.iter().flat_map(|t| TargetAlarm::ALL.map(|a| target_alarm(p, t, a))).collect();
-    let target_groups = targets.iter().map(Target::output).collect();
-    let m = &service.migration;
-    ServicePlan {
-        service: service.name.clone(),
-        tracks,
-        steps: m.steps.clone(),
-        bake_seconds: m.bake_seconds,
-        probe_status: m.probe.status,
-        probe_latency_ms: m.probe.latency_ms,
-        websocket: service.websocket,
-        baseline: m.baseline.clone(),
-        alarms,
-        front_door_alarms: vec![acme_synth::stacks::observability::load_balancer_error_alarm(p)],
-        target_groups,
-        required_healthy: service.replicas.min,
-        blockers,
-        nothing_to_migrate,
+            None
+        };
+        let targets: Vec<&Target<'_>> = self.targets.iter().filter(|t| t.service.name == service.name).collect();
+        let alarms = targets.iter().flat_map(|t| TargetAlarm::ALL.map(|a| target_alarm(p, t, a))).collect();
+        let target_groups = targets.iter().map(|t| t.output()).collect();
+        let m = &service.migration;
+        ServicePlan {
+            service: service.name.clone(),
+            tracks,
+            steps: m.steps.clone(),
+            bake_seconds: m.bake_seconds,
+            probe_status: m.probe.status,
+            probe_latency_ms: m.probe.latency_ms,
+            websocket: service.websocket,
+            baseline: m.baseline.clone(),
+            alarms,
+            front_door_alarms: vec![acme_synth::stacks::observability::load_balancer_error_alarm(p, shard)],
+            target_groups,
+            edge: StackName::Edge(shard),
+            required_healthy: service.replicas.min,
+            blockers,
+            nothing_to_migrate,
+        }
     }
 }
 

@@ -102,7 +102,8 @@ fn auth() -> &'static Auth {
 async fn weights_at(m: &Migration<'_>, plan: &ServicePlan, percent: u8) {
     let obs = observe::observe(m, plan).await.expect("observe");
     let track = plan.track(AUTH).expect("auth's track");
-    let changes = dns_weights(obs.host(AUTH), track, &m.edge.load_balancer, percent).expect("weights");
+    let lb = &m.load_balancer(plan).expect("auth's load balancer").alias;
+    let changes = dns_weights(obs.host(AUTH), track, lb, percent).expect("weights");
     if !changes.is_empty() {
         m.migrator.change(&m.edge.zone_id, &changes, "bench").await.expect("change");
     }

@@ -11,12 +11,12 @@
 
 use acme_aws::migration::Migrator;
 use acme_aws::{Allowances, ChangePlan, Danger, Deployer, Error, Report, Request, Stop};
-use acme_migrate::plan::{Mechanism, plan_service};
+use acme_migrate::plan::Mechanism;
 use acme_migrate::records::{Change, old_side_record};
 use acme_spec::Platform;
 use acme_synth::stacks::{legacy, names};
 use acme_synth::{Artifacts, StackName};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A plan with what stands in its way.
 pub struct Planned {
@@ -79,14 +79,20 @@ async fn moving_rules(
     plan: &ChangePlan,
     given: &BTreeMap<String, String>,
 ) -> Result<Vec<MovingRule>, Error> {
-    let edge_name = names::stack(&platform.name, StackName::Edge);
-    let Some(edge_plan) = plan.stack(&edge_name) else { return Ok(vec![]) };
-    let touched: Vec<&str> = edge_plan
-        .changes
-        .iter()
-        .filter(|c| c.resource_type == "AWS::ElasticLoadBalancingV2::ListenerRule" && c.action != "Add")
-        .map(|c| c.logical_id.as_str())
-        .collect();
+    // The listener rules each edge stack's change set would change or remove.
+    let mut touched: BTreeMap<StackName, Vec<&str>> = BTreeMap::new();
+    for stack in acme_synth::stacks::shards::plan(platform).stacks() {
+        let Some(edge_plan) = plan.stack(&names::stack(&platform.name, stack)) else { continue };
+        let rules: Vec<&str> = edge_plan
+            .changes
+            .iter()
+            .filter(|c| c.resource_type == "AWS::ElasticLoadBalancingV2::ListenerRule" && c.action != "Add")
+            .map(|c| c.logical_id.as_str())
+            .collect();
+        if !rules.is_empty() {
+            touched.insert(stack, rules);
+        }
+    }
     if touched.is_empty() {
         return Ok(vec![]);
     }
@@ -94,21 +100,19 @@ async fn moving_rules(
     // (service, host, rule, ARN, the service's target group) for every touched rule of a
     // service not finalized, read back in one DescribeRules.
     let mut watched = vec![];
-    for service in legacy::migrating_services(platform) {
-        let finalized_now = edge_plan.value(&legacy::migrated_parameter(&service.name)) == Some("true");
-        if finalized_now || edge.migrated(&service.name) {
+    let migrating: BTreeSet<&str> = legacy::migrating_services(platform).iter().map(|s| s.name.as_str()).collect();
+    for service_plan in acme_migrate::plan::plan(platform) {
+        let Some(rules) = touched.get(&service_plan.edge) else { continue };
+        let Some(edge_plan) = plan.stack(&names::stack(&platform.name, service_plan.edge)) else { continue };
+        let service = &service_plan.service;
+        let finalized_now = edge_plan.value(&legacy::migrated_parameter(service)) == Some("true");
+        if finalized_now || edge.migrated(service) || !migrating.contains(service.as_str()) {
             continue;
         }
-        for track in plan_service(platform, service).tracks.into_iter().filter(|t| t.mechanism == Mechanism::Path) {
-            for r in track.rules.iter().filter(|r| touched.contains(&r.rule.as_str())) {
+        for track in service_plan.tracks.iter().filter(|t| t.mechanism == Mechanism::Path) {
+            for r in track.rules.iter().filter(|r| rules.contains(&r.rule.as_str())) {
                 if let (Some(arn), Some(group)) = (edge.rules.get(&r.rule), edge.outputs.get(&r.target_group_output)) {
-                    watched.push((
-                        service.name.clone(),
-                        track.host.clone(),
-                        r.rule.clone(),
-                        arn.clone(),
-                        group.clone(),
-                    ));
+                    watched.push((service.clone(), track.host.clone(), r.rule.clone(), arn.clone(), group.clone()));
                 }
             }
         }
@@ -201,8 +205,8 @@ async fn old_side_records(
     given: &BTreeMap<String, String>,
 ) -> Result<Vec<String>, Error> {
     let mut tracks = BTreeMap::new();
-    for service in legacy::migrating_services(platform) {
-        for track in plan_service(platform, service).tracks {
+    for service_plan in acme_migrate::plan::plan(platform) {
+        for track in service_plan.tracks {
             tracks.entry(track.host.clone()).or_insert(track);
         }
     }

@@ -115,5 +115,6 @@ pub fn acme() -> Platform {
         legacy: Some(legacy(&[www, "auth.acme.example.com", "chat.acme.example.com"])),
         overrides: vec![],
         check: CheckPolicy::default(),
+        placement: Placement::default(),
     }
 }

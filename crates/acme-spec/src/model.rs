@@ -26,6 +26,16 @@ pub struct Platform {
     pub overrides: Vec<Override>,
     /// What `check` accepts and which user rules it adds.
     pub check: CheckPolicy,
+    /// Where the account already has each routed service: not in acme.yaml, but read from
+    /// the deployed edge stacks before synthesis, so that the load balancer a service is on
+    /// stays its own (see acme-synth's `shards`). Empty for a platform not deployed yet.
+    pub placement: Placement,
+}
+
+/// The load balancer (edge shard, 0 for the first) each deployed service is on, by service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    pub shards: BTreeMap<String, u16>,
 }
 
 /// One patch of one synthesized CloudFormation resource, applied after synthesis.

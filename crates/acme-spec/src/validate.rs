@@ -15,11 +15,6 @@ pub use legacy::{STEPS_FIX, StepsError, check_steps, parse_duration_ms, parse_st
 pub const CLUSTER_VERSIONS: std::ops::RangeInclusive<u32> = 30..=35;
 pub const DEFAULT_CLUSTER_VERSION: &str = "1.34";
 
-/// Application Load Balancer quotas acmectl plans within: rules per listener (one per
-/// route) and certificates per load balancer (one per host).
-pub const MAX_ROUTES: usize = 100;
-pub const MAX_HOSTS: usize = 25;
-
 /// TLS 1.2 and 1.3 only, forward-secret ciphers, post-quantum key exchange where the client
 /// offers it.
 pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
@@ -119,6 +114,7 @@ impl Validator {
             legacy,
             overrides,
             check,
+            placement: Placement::default(),
         };
         self.issues.is_empty().then_some(platform)
     }
@@ -382,21 +378,6 @@ impl Validator {
             });
         }
         self.distinct_ids(&inputs);
-        if claimed.len() > MAX_ROUTES {
-            self.error(
-                "services",
-                format!("{} routes exceed the load balancer's {MAX_ROUTES} listener rules", claimed.len()),
-                "merge routes under shared path prefixes, or ask AWS to raise the rules-per-listener quota",
-            );
-        }
-        let hosts: BTreeSet<&str> = services.iter().flat_map(|s| s.routes.iter().map(|r| r.host.as_str())).collect();
-        if hosts.len() > MAX_HOSTS {
-            self.error(
-                "services",
-                format!("{} hosts exceed the load balancer's {MAX_HOSTS} certificates", hosts.len()),
-                "route more paths under fewer hosts, or ask AWS to raise the certificates-per-load-balancer quota",
-            );
-        }
         Some(services)
     }
 

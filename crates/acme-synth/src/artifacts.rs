@@ -1,6 +1,7 @@
 use crate::kubernetes::{self, Manifests, Values};
 use crate::pipelines::{self, Pipelines};
 use crate::stacks;
+use crate::stacks::shards::ShardPlan;
 use crate::{Plan, Stack};
 use acme_cfn::Template;
 use acme_spec::Platform;
@@ -16,15 +17,18 @@ pub struct Artifacts {
     pub kubernetes: Manifests,
     /// The CI/CD pipelines of `ci.provider`, rendered (`pipelines/...`).
     pub pipelines: Pipelines,
+    /// Which load balancer carries which hosts, and how full each is.
+    pub shards: ShardPlan,
 }
 
 /// The whole platform, as a pure function of its description.
 pub fn synthesize(platform: &Platform) -> Artifacts {
-    let stacks = stacks::build_all(platform);
+    let shards = stacks::shards::plan(platform);
+    let stacks = stacks::build_all(platform, &shards);
     let plan = Plan::new(&platform.name, &platform.region, &stacks);
     let kubernetes = kubernetes::manifests(platform, &Values::placeholders());
     let pipelines = pipelines::pipelines(platform);
-    Artifacts { stacks, plan, kubernetes, pipelines }
+    Artifacts { stacks, plan, kubernetes, pipelines, shards }
 }
 
 /// Where a platform's templates meet CloudFormation's limits, each as `<stack> stack: <what>`.
@@ -48,6 +52,7 @@ impl Artifacts {
     /// them.
     pub fn limits(&self) -> Limits {
         let mut limits = Limits::default();
+        limits.quota_excess.extend(self.shards.excess.iter().cloned());
         for s in &self.stacks {
             let value = s.template.to_value();
             let yaml = acme_cfn::yaml::to_string(&value);

@@ -29,13 +29,18 @@ impl Artifacts {
 
     fn apply(&mut self, i: usize, o: &Override) -> Result<(), Issue> {
         let at = |field: &str| format!("overrides[{i}].{field}");
-        let names: Vec<&str> = self.stacks.iter().map(|s| s.name.as_str()).collect();
-        let Some(stack) = self.stacks.iter_mut().find(|s| s.name.as_str() == o.stack) else {
-            let help = match StackName::ALL.iter().find(|n| n.as_str() == o.stack) {
-                Some(_) => {
+        let names: Vec<String> = self.stacks.iter().map(|s| s.name.to_string()).collect();
+        let Some(stack) = self.stacks.iter_mut().find(|s| s.name.to_string() == o.stack) else {
+            let help = match StackName::parse(&o.stack) {
+                Some(StackName::Data | StackName::Backup) => {
                     format!("this platform has no {} stack (it has no database); stacks: {}", o.stack, names.join(", "))
                 }
-                None => suggest(&o.stack, names.iter().copied(), "stacks"),
+                Some(_) => format!(
+                    "this platform has no {} stack (its routes fit fewer load balancers); stacks: {}",
+                    o.stack,
+                    names.join(", ")
+                ),
+                None => suggest(&o.stack, names.iter().map(String::as_str), "stacks"),
             };
             return Err(Issue { field: at("stack"), message: format!("there is no stack `{}`", o.stack), help });
         };

@@ -3,8 +3,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// The stacks of a platform, split by lifecycle and blast radius.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StackName {
     /// Customer-managed KMS keys, one per purpose.
     Keys,
@@ -20,8 +19,10 @@ pub enum StackName {
     Registry,
     /// The RDS database.
     Data,
-    /// The ALB, its listeners, target groups, WAF and the DNS records that point at it.
-    Edge,
+    /// One Application Load Balancer with its listeners, target groups and the DNS records
+    /// of its hosts: shard 0 is `edge` (and holds what the shards share: security group,
+    /// access-log bucket, WAF), shard `n` is `edge-<n+1>` (see `stacks::shards`).
+    Edge(u16),
     /// Per-microservice IAM roles, pod identity associations and owned buckets.
     Services,
     /// CloudTrail, alarms, the alert topic, the dashboard and Container Insights.
@@ -31,6 +32,10 @@ pub enum StackName {
 }
 
 impl StackName {
+    /// The first edge shard, the only one of a platform that fits one load balancer.
+    pub const EDGE: StackName = StackName::Edge(0);
+
+    /// One stack of each kind, the edge as its first shard.
     pub const ALL: [StackName; 11] = [
         StackName::Keys,
         StackName::Network,
@@ -39,13 +44,14 @@ impl StackName {
         StackName::Cluster,
         StackName::Registry,
         StackName::Data,
-        StackName::Edge,
+        StackName::EDGE,
         StackName::Services,
         StackName::Observability,
         StackName::Backup,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    /// The kind of stack, without a shard's number: `edge` for every edge shard.
+    pub fn kind(self) -> &'static str {
         match self {
             StackName::Keys => "keys",
             StackName::Network => "network",
@@ -54,17 +60,44 @@ impl StackName {
             StackName::Cluster => "cluster",
             StackName::Registry => "registry",
             StackName::Data => "data",
-            StackName::Edge => "edge",
+            StackName::Edge(_) => "edge",
             StackName::Services => "services",
             StackName::Observability => "observability",
             StackName::Backup => "backup",
+        }
+    }
+
+    /// The name as synthesis writes it (`edge`, `edge-2`), back to the stack.
+    pub fn parse(name: &str) -> Option<StackName> {
+        if let Some(n) = name.strip_prefix("edge-") {
+            // `edge-1` is spelled `edge`; a leading zero would give one shard two names.
+            let n: u16 = n.parse::<u16>().ok().filter(|v| *v >= 2 && v.to_string() == n)?;
+            return Some(StackName::Edge(n - 1));
+        }
+        StackName::ALL.into_iter().find(|s| s.kind() == name)
+    }
+
+    /// The edge shard's index, for an edge stack.
+    pub fn edge_shard(self) -> Option<u16> {
+        match self {
+            StackName::Edge(n) => Some(n),
+            _ => None,
         }
     }
 }
 
 impl fmt::Display for StackName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        match self {
+            StackName::Edge(n) if *n > 0 => write!(f, "edge-{}", n + 1),
+            _ => f.write_str(self.kind()),
+        }
+    }
+}
+
+impl Serialize for StackName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

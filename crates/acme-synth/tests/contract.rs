@@ -179,3 +179,42 @@ fn the_execution_role_covers_every_resource_type_ci_deploys() {
         assert!(uncovered.is_empty(), "{variant}: no execution-role rights for {uncovered:?} (ci::SERVICES_BY_TYPE)");
     }
 }
+
+/// Every listener rule stays within the ALB's shape quotas (condition values per rule, target
+/// groups per forward), on every shard; the variant past 26 hosts has two edge stacks.
+#[test]
+fn listener_rules_stay_within_the_load_balancer_shape_quotas() {
+    use acme_synth::stacks::shards::quotas;
+    let mut most = 0;
+    for (variant, p) in variants() {
+        let a = synthesize(&p);
+        let edges: Vec<StackName> = a.stacks.iter().map(|s| s.name).filter(|n| n.edge_shard().is_some()).collect();
+        if variant == "two-load-balancers" {
+            assert_eq!(edges, [StackName::EDGE, StackName::Edge(1)], "[{variant}]");
+        }
+        for s in a.stacks.iter().filter(|s| edges.contains(&s.name)) {
+            let rules = s.template.resources_of_type("AWS::ElasticLoadBalancingV2::ListenerRule");
+            for (id, rule) in rules {
+                let value = serde_json::to_value(&rule.properties).expect("properties");
+                let values: usize = value["Conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| {
+                        ["HostHeaderConfig", "PathPatternConfig", "HttpHeaderConfig"]
+                            .iter()
+                            .map(|k| c[*k]["Values"].as_array().map_or(0, Vec::len))
+                            .sum::<usize>()
+                    })
+                    .sum();
+                assert!(values <= quotas::CONDITION_VALUES_PER_RULE, "[{variant}] {}/{id}: {values} values", s.name);
+                most = most.max(values);
+                let text = value["Actions"].to_string();
+                let groups = text.matches("TargetGroupArn").count();
+                assert!(groups <= quotas::TARGET_GROUPS_PER_ACTION, "[{variant}] {}/{id}: {groups} groups", s.name);
+            }
+        }
+    }
+    // A path route's rule: host, path and path/* (the count above reads the real shape).
+    assert_eq!(most, 3);
+}

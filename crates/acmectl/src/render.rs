@@ -4,11 +4,48 @@
 use acme_aws::preflight::Account;
 use acme_aws::status::{Drift, Status};
 use acme_aws::{Change, ChangePlan, Danger, StackAction, StackPlan, Teardown};
+use acme_synth::stacks::shards::ShardPlan;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// `acme in account 123456789012 (arn), us-east-1`
+/// Which load balancer carries which hosts, and how full each is against its quotas.
+pub fn shard_plan_text(plan: &ShardPlan) -> String {
+    let mut out = String::new();
+    let q = plan.quotas;
+    let n = plan.shards.len();
+    let _ = writeln!(
+        out,
+        "{n} load balancer{} (each ALB's quotas: {} hosts, {} rules, {} target groups, {} targets):",
+        if n == 1 { "" } else { "s" },
+        q.hosts,
+        q.rules,
+        q.target_groups,
+        q.targets
+    );
+    for s in &plan.shards {
+        let l = s.load;
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>3} hosts {:>3}%  {:>3} rules {:>3}%  {:>3} target groups {:>3}%  {:>4} targets {:>3}%",
+            s.stack.to_string(),
+            l.hosts,
+            100 * l.hosts / q.hosts.max(1),
+            l.rules,
+            100 * l.rules / q.rules.max(1),
+            l.target_groups,
+            100 * l.target_groups / q.target_groups.max(1),
+            l.targets,
+            100 * l.targets / q.targets.max(1),
+        );
+        if !s.hosts.is_empty() {
+            let _ = writeln!(out, "           {}", s.hosts.join(", "));
+        }
+    }
+    out
+}
+
 pub fn account_line(platform: &str, account: &Account) -> String {
     format!("{platform} in account {} as {}, {}", account.account_id, account.arn, account.region)
 }
@@ -91,7 +128,7 @@ pub fn change_json(c: &Change) -> Value {
 
 pub fn danger_json(d: &Danger) -> Value {
     json!({
-        "stack": d.stack.as_str(),
+        "stack": d.stack,
         "stack_name": d.stack_name,
         "logical_id": d.change.logical_id,
         "type": d.change.resource_type,
@@ -110,7 +147,7 @@ pub fn plan_json(plan: &ChangePlan, account: &Account, dangers: &[Danger]) -> Va
         "region": account.region,
         "changes": plan.has_changes(),
         "stacks": plan.stacks.iter().map(|s| json!({
-            "stack": s.stack.as_str(),
+            "stack": s.stack,
             "stack_name": s.stack_name,
             "status": s.status,
             "action": s.action.as_str(),
@@ -180,7 +217,7 @@ pub fn status_text(status: &Status) -> String {
         };
         let reason =
             s.reason.as_deref().filter(|_| state.contains("FAILED")).map(|r| format!(" ({r})")).unwrap_or_default();
-        let _ = writeln!(out, "  {:<14} {:<26}{reason} {drift}", s.stack.as_str(), state);
+        let _ = writeln!(out, "  {:<14} {:<26}{reason} {drift}", s.stack.to_string(), state);
     }
     let _ = writeln!(out, "Alarms in ALARM:");
     match &status.alarms {
@@ -212,7 +249,7 @@ pub fn status_json(status: &Status) -> Value {
     json!({
         "attention": status.needs_attention(),
         "stacks": status.stacks.iter().map(|s| json!({
-            "stack": s.stack.as_str(),
+            "stack": s.stack,
             "stack_name": s.stack_name,
             "status": s.status,
             "reason": s.reason,

@@ -54,7 +54,8 @@ async fn roll_back_stages(
     for knob in stages.iter().flat_map(|s| plan.knobs(*s)) {
         if let Knob::Dns(host) = &knob {
             changes.extend(
-                dns_weights(obs.host(host), track(plan, host), &m.edge.load_balancer, 0).map_err(Error::Refused)?,
+                dns_weights(obs.host(host), track(plan, host), &m.load_balancer(plan)?.alias, 0)
+                    .map_err(Error::Refused)?,
             );
         }
     }

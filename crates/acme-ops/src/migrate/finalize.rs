@@ -18,8 +18,8 @@ use acme_aws::{Deployer, Request};
 use acme_migrate::intent::IntentState;
 use acme_migrate::plan::{Mechanism, ServicePlan};
 use acme_migrate::records::{intent_change, retire, to_alias};
+use acme_synth::Artifacts;
 use acme_synth::stacks::legacy;
-use acme_synth::{Artifacts, StackName};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What finalize did.
@@ -119,8 +119,9 @@ async fn finish(
     // 1. CNAME pairs become alias pairs.
     let obs = observe(m, plan).await?;
     let mut changes = vec![];
+    let load_balancer = &m.load_balancer(plan)?.alias;
     for host in &final_hosts {
-        changes.extend(to_alias(obs.host(host), track(plan, host), &m.edge.load_balancer));
+        changes.extend(to_alias(obs.host(host), track(plan, host), load_balancer));
     }
     if !changes.is_empty() {
         changes.extend(lock::renewal(m, &obs.hosts));
@@ -133,15 +134,14 @@ async fn finish(
     // 2. The stack takes over.
     let deployed = !already;
     if deployed {
-        on(&format!("deploying the edge stack with {}=true", legacy::migrated_parameter(service)));
+        on(&format!("deploying the {} stack with {}=true", plan.edge, legacy::migrated_parameter(service)));
         // Only what the edge stack takes: a stand-in meant for another stack is no error here.
-        let takes = |name: &str| {
-            update.artifacts.stack(StackName::Edge).is_some_and(|s| s.template.parameters.contains_key(name))
-        };
+        let takes =
+            |name: &str| update.artifacts.stack(plan.edge).is_some_and(|s| s.template.parameters.contains_key(name));
         let mut parameters: BTreeMap<String, String> =
             update.given.iter().filter(|(k, _)| takes(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         parameters.insert(legacy::migrated_parameter(service), "true".into());
-        let request = Request { only: Some(BTreeSet::from([StackName::Edge])), parameters, role_arn: None };
+        let request = Request { only: Some(BTreeSet::from([plan.edge])), parameters, role_arn: None };
         crate::deploy::deploy(update.sdk, update.deployer, m.platform, update.artifacts, &request).await?;
     }
 

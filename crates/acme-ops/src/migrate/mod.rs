@@ -29,7 +29,7 @@ pub use run::run;
 pub use status::{Phase, ServiceStatus, status};
 
 use crate::clock::Clock;
-use acme_aws::migration::{EdgeState, Migrator};
+use acme_aws::migration::{DeployedLoadBalancer, EdgeState, Migrator};
 use acme_migrate::gates::Verdict;
 use acme_migrate::intent::{Lock, Stage};
 use acme_migrate::plan::{ServicePlan, Track};
@@ -79,6 +79,11 @@ impl Migration<'_> {
     /// The set identifier of the stack's own record of a migrated host.
     pub fn final_set(&self) -> String {
         acme_synth::stacks::legacy::final_set(self.platform)
+    }
+
+    /// The load balancer the service's hosts are on (its edge shard's).
+    pub fn load_balancer(&self, plan: &ServicePlan) -> Result<&DeployedLoadBalancer, Error> {
+        Ok(self.edge.load_balancer(plan.edge)?)
     }
 
     /// An edge output the migration needs, or why it is missing.

@@ -149,7 +149,11 @@ pub async fn readings(
 fn probe(m: &Migration<'_>, plan: &ServicePlan, track: &Track, header: Option<&str>, websocket: bool) -> Probe {
     let connect = match m.settings.probe_targets.get(&track.host) {
         Some(addr) => Connect::Address(*addr),
-        None => Connect::Name { host: m.edge.load_balancer.dns_name.clone(), port: 443 },
+        // Without its load balancer (caught before any probe), the host's own name.
+        None => Connect::Name {
+            host: m.load_balancer(plan).map_or_else(|_| track.host.clone(), |lb| lb.alias.dns_name.clone()),
+            port: 443,
+        },
     };
     let mut p = Probe::new(track.host.clone(), connect);
     p.path = track.probe_path.clone();
@@ -172,7 +176,7 @@ async fn traffic(
     from: SystemTime,
     to: SystemTime,
 ) -> Result<Option<Traffic>, Error> {
-    let lb = m.edge.load_balancer_full_name.as_deref();
+    let lb = m.load_balancer(plan)?.full_name.as_deref();
     let (new_groups, tracks): (Vec<String>, Vec<&Track>) = match stage {
         Stage::FrontDoor => {
             let shared: Vec<&Track> = plan.tracks.iter().filter(|t| t.mechanism == Mechanism::Path).collect();
@@ -216,7 +220,7 @@ async fn new_side_figures(
     from: SystemTime,
     to: SystemTime,
 ) -> Result<Figures, Error> {
-    let lb = m.edge.load_balancer_full_name.as_deref();
+    let lb = m.load_balancer(plan)?.full_name.as_deref();
     let (mut requests, mut errors, mut p99) = (0.0, 0.0, None::<f64>);
     for output in &plan.target_groups {
         let group = m.output(output)?;

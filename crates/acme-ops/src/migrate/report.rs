@@ -3,7 +3,7 @@
 
 use super::{Error, Migration};
 use acme_aws::migration::target_group_metric;
-use acme_migrate::plan::{Track, plan_service};
+use acme_migrate::plan::{Track, plan};
 use acme_migrate::records::HostRecords;
 use acme_migrate::report::{HostEvidence, HostReport, judge};
 use acme_synth::stacks::legacy;
@@ -14,14 +14,19 @@ use std::time::Duration;
 pub async fn decommission_report(m: &Migration<'_>, window: Duration) -> Result<Vec<HostReport>, Error> {
     // Each host of the old side with the track of its first service: what its records are
     // judged by.
-    let hosts: Vec<(legacy::OldHost<'_>, Track)> = legacy::old_hosts(m.platform)
+    let plans = plan(m.platform);
+    let hosts: Vec<(legacy::OldHost<'_>, Track, Option<&str>)> = legacy::old_hosts(m.platform)
         .into_iter()
         .filter_map(|host| {
-            let track = host.services.iter().find_map(|s| plan_service(m.platform, s).track(host.host).cloned())?;
-            Some((host, track))
+            let (track, plan) = host.services.iter().find_map(|s| {
+                let plan = plans.iter().find(|p| p.service == s.name)?;
+                Some((plan.track(host.host)?.clone(), plan))
+            })?;
+            let lb = m.load_balancer(plan).ok().and_then(|lb| lb.full_name.as_deref());
+            Some((host, track, lb))
         })
         .collect();
-    let names: Vec<&str> = hosts.iter().map(|(h, _)| h.host).collect();
+    let names: Vec<&str> = hosts.iter().map(|(h, ..)| h.host).collect();
     let mut listed: BTreeMap<String, HostRecords> = if names.is_empty() {
         BTreeMap::new()
     } else {
@@ -29,9 +34,8 @@ pub async fn decommission_report(m: &Migration<'_>, window: Duration) -> Result<
     };
     let to = m.clock.now();
     let from = to - window;
-    let lb = m.edge.load_balancer_full_name.as_deref();
     let mut reports = vec![];
-    for (host, track) in &hosts {
+    for (host, track, lb) in &hosts {
         let records = listed.remove(host.host).unwrap_or_default();
         // The old side's requests: its own metric, and what the load balancer still
         // forwarded to it. Unknown unless its own metric is given: the load balancer sees
@@ -43,7 +47,7 @@ pub async fn decommission_report(m: &Migration<'_>, window: Duration) -> Result<
         if let Some(group) = m.edge.outputs.get(&legacy::old_side_target_group_output(host.host))
             && let Some(sum) = old_requests.as_mut()
         {
-            *sum += m.migrator.sum(&target_group_metric("RequestCount", group, lb), from, to).await?.unwrap_or(0.0);
+            *sum += m.migrator.sum(&target_group_metric("RequestCount", group, *lb), from, to).await?.unwrap_or(0.0);
         }
         let evidence = HostEvidence {
             host: host.host.to_owned(),

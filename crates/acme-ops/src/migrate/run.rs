@@ -204,7 +204,8 @@ async fn step(
             let records = obs.host(host);
             ttl = ttl.max(records.records.iter().filter_map(|r| r.ttl).map(|t| t.max(0) as u64).max().unwrap_or(0));
             changes.extend(
-                dns_weights(records, track(plan, host), &m.edge.load_balancer, percent).map_err(Error::Refused)?,
+                dns_weights(records, track(plan, host), &m.load_balancer(plan)?.alias, percent)
+                    .map_err(Error::Refused)?,
             );
         }
     }

@@ -84,7 +84,7 @@ impl World {
     pub async fn deploy_edge(&self, platform: &Platform) -> acme_aws::Report {
         let artifacts = acme_synth::synthesize(platform);
         let request = Request {
-            only: Some(BTreeSet::from([StackName::Edge])),
+            only: Some(BTreeSet::from([StackName::EDGE])),
             parameters: self.given.clone(),
             ..Default::default()
         };

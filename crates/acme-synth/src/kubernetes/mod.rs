@@ -33,6 +33,8 @@ pub mod workload;
 pub use crd::{ApplicationNetworkPolicy, TargetGroupBinding};
 pub use values::{ImageRef, Values};
 
+use crate::StackName;
+use crate::stacks::edge::Target;
 use acme_spec::{Platform, Service};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -190,12 +192,24 @@ impl Manifests {
 pub fn manifests(p: &Platform, values: &Values) -> Manifests {
     let mut shared = platform::objects(p);
     shared.extend(namespace::objects(p));
+    let shards = crate::stacks::shards::plan(p);
+    let mut targets: BTreeMap<&str, Vec<Target<'_>>> = BTreeMap::new();
+    for t in crate::stacks::edge::targets(p) {
+        targets.entry(t.service.name.as_str()).or_default().push(t);
+    }
     let services = p
         .services
         .iter()
         .map(|s| {
             let mut objects = workload::objects(p, s, values);
-            objects.extend(service::objects(p, s, values));
+            let edge = StackName::Edge(shards.of_service(&s.name).unwrap_or(0));
+            objects.extend(service::objects(
+                p,
+                s,
+                targets.get(s.name.as_str()).map_or(&[], Vec::as_slice),
+                edge,
+                values,
+            ));
             objects.extend(scaling::objects(p, s));
             objects.extend(network_policy::service_policies(p, s, values));
             (s.name.clone(), objects)

@@ -14,14 +14,16 @@
 use super::crd::{ServiceReference, TargetGroupBindingSpec};
 use super::{Object, TargetGroupBinding, Values, pod_selector, service_meta};
 use crate::StackName;
-use crate::stacks::edge::targets;
+use crate::stacks::edge::Target;
 use acme_spec::{Platform, Service};
 use k8s_openapi::api::core::v1::{Service as KubeService, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-pub fn objects(p: &Platform, s: &Service, values: &Values) -> Vec<Object> {
+/// The Service and, for each of its target groups (`targets`, in the edge stack `edge`), a
+/// binding of pods to it.
+pub fn objects(p: &Platform, s: &Service, targets: &[Target<'_>], edge: StackName, values: &Values) -> Vec<Object> {
     let mut out = vec![Object::Service(service(p, s))];
-    for target in targets(p).into_iter().filter(|t| t.service.name == s.name) {
+    for target in targets {
         out.push(Object::TargetGroupBinding(TargetGroupBinding {
             metadata: service_meta(p, s, target.slug()),
             spec: TargetGroupBindingSpec {
@@ -29,7 +31,7 @@ pub fn objects(p: &Platform, s: &Service, values: &Values) -> Vec<Object> {
                     name: s.name.clone(),
                     port: IntOrString::Int(i32::from(target.port.port)),
                 },
-                target_group_arn: values.output(StackName::Edge, &target.output()),
+                target_group_arn: values.output(edge, &target.output()),
                 target_type: "ip".into(),
             },
         }));
@@ -70,7 +72,9 @@ mod tests {
 
     fn values_of(p: &Platform, name: &str) -> Vec<serde_json::Value> {
         let s = p.service(name).expect("service");
-        objects(p, s, &Values::placeholders()).iter().map(Object::to_value).collect()
+        let targets: Vec<Target<'_>> =
+            crate::stacks::edge::targets(p).into_iter().filter(|t| t.service.name == name).collect();
+        objects(p, s, &targets, StackName::EDGE, &Values::placeholders()).iter().map(Object::to_value).collect()
     }
 
     #[test]

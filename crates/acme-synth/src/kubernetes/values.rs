@@ -54,7 +54,7 @@ impl Values {
     pub fn output(&self, stack: StackName, output: &str) -> String {
         match self.outputs.get(&(stack, output.to_owned())) {
             Some(value) => value.clone(),
-            None => placeholder(stack.as_str(), output),
+            None => placeholder(&stack.to_string(), output),
         }
     }
 
@@ -90,7 +90,7 @@ impl Values {
             .into_iter()
             .filter_map(|p| {
                 let (stack, output) = p.trim_start_matches("${").trim_end_matches('}').split_once('.')?;
-                let stack = StackName::ALL.into_iter().find(|s| s.as_str() == stack)?;
+                let stack = StackName::parse(stack)?;
                 Some((stack, output.to_owned()))
             })
             .collect();
@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn placeholders_name_the_stack_output_or_the_image() {
         let v = Values::placeholders();
-        assert_eq!(v.output(StackName::Edge, "WebTargetGroupArn"), "${edge.WebTargetGroupArn}");
+        assert_eq!(v.output(StackName::EDGE, "WebTargetGroupArn"), "${edge.WebTargetGroupArn}");
         assert_eq!(v.image("web"), "${registry.WebRepositoryUri}@${image.web}");
     }
 

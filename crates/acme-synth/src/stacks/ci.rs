@@ -216,14 +216,24 @@ fn stack_arn(p: &Platform, stack: StackName) -> Expr {
     arn("cloudformation", &format!("stack/{}/*", names::stack(&p.name, stack)))
 }
 
-/// The platform's stacks that CI deploys: all but this one, which holds CI's own rights.
-fn deployed_stacks(p: &Platform) -> Vec<Expr> {
-    StackName::ALL.into_iter().filter(|s| *s != StackName::Ci).map(|s| stack_arn(p, s)).collect()
+/// Every stack of the platform: one of each kind (data and backup too, so that adding a
+/// database needs no new rights) and every edge shard synthesized.
+fn platform_stacks(deployed: &[Stack]) -> Vec<StackName> {
+    let mut all: Vec<StackName> = StackName::ALL.into_iter().chain(deployed.iter().map(|s| s.name)).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
-fn permissions(p: &Platform) -> PolicyDocument {
+/// The platform's stacks that CI deploys: all but this one, which holds CI's own rights.
+fn deployed_stacks(p: &Platform, all: &[StackName]) -> Vec<Expr> {
+    all.iter().filter(|s| **s != StackName::Ci).map(|s| stack_arn(p, *s)).collect()
+}
+
+fn permissions(p: &Platform, deployed: &[Stack]) -> PolicyDocument {
     let repositories = vec![arn("ecr", &format!("repository/{}", names::repository(p, "*")))];
-    let all_stacks: Vec<Expr> = StackName::ALL.into_iter().map(|s| stack_arn(p, s)).collect();
+    let stacks = platform_stacks(deployed);
+    let all_stacks: Vec<Expr> = stacks.iter().map(|s| stack_arn(p, *s)).collect();
     let exec_role = role_arn(&names::cfn_exec_role(p));
     let (staging, staged) = keys::staging_arns(p);
     let mut push: Vec<&str> = ECR_PUSH_ACTIONS.iter().chain(&ECR_PULL_ACTIONS).copied().collect();
@@ -247,10 +257,10 @@ fn permissions(p: &Platform) -> PolicyDocument {
         Statement::allow(&["cloudformation:DeleteChangeSet"], all_stacks).sid("CloudFormationDiscardChangeSets"),
         Statement::allow(&["cloudformation:CreateChangeSet"], vec![stack_arn(p, StackName::Ci)])
             .sid("CloudFormationPlanTheCiStackOnly"),
-        Statement::allow(&["cloudformation:CreateChangeSet"], deployed_stacks(p))
+        Statement::allow(&["cloudformation:CreateChangeSet"], deployed_stacks(p, &stacks))
             .sid("CloudFormationChangeSetsRunByTheExecutionRole")
             .condition(json!({ "StringEquals": { "cloudformation:RoleArn": exec_role.to_value() } })),
-        Statement::allow(&["cloudformation:ExecuteChangeSet"], deployed_stacks(p))
+        Statement::allow(&["cloudformation:ExecuteChangeSet"], deployed_stacks(p, &stacks))
             .sid("CloudFormationExecuteOnPlatformStacks"),
         // Only this role, which only CloudFormation may assume: passing it to another service
         // would give that service nothing. CloudFormation does not always set
@@ -403,7 +413,7 @@ pub fn build(p: &Platform, deployed: &[Stack]) -> Stack {
             description: Some(format!("{}: assumed by {caller} to push images and deploy", p.name)),
             assume_role_policy_document: Some(trust(p, provider.clone())),
             managed_policy_arns: vec![],
-            policies: vec![InlinePolicy { policy_name: "ci".into(), policy_document: permissions(p) }],
+            policies: vec![InlinePolicy { policy_name: "ci".into(), policy_document: permissions(p, deployed) }],
             max_session_duration: Some(MAX_SESSION_SECONDS),
             permissions_boundary: None,
         },
@@ -465,7 +475,7 @@ mod tests {
 
     /// The ci stack as synthesis builds it, after the stacks it deploys.
     fn ci(p: &Platform) -> Stack {
-        crate::stacks::build_all(p).into_iter().find(|s| s.name == StackName::Ci).expect("ci stack")
+        crate::synthesize(p).stacks.into_iter().find(|s| s.name == StackName::Ci).expect("ci stack")
     }
 
     fn role(s: &Stack) -> &acme_cfn::Resource {

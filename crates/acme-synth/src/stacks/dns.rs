@@ -11,12 +11,11 @@
 //! An existing zone is normally delegated already.
 //!
 //! **One certificate per host** keeps each certificate small and lets a host come or go
-//! without reissuing the others. The edge listener takes the first host's certificate as its
-//! default and every other one as a listener certificate. An ALB holds 25 certificates besides
-//! the default (adjustable quota), so up to 26 hosts deploy on a fresh account; beyond that
-//! the quota must be raised first, or the edge stack fails at the 27th listener certificate
-//! ([`needs_listener_certificate_quota_increase`]). ACM's own quota (2,500 certificates per
-//! Region by default) is far above the 100 hosts one ALB can route.
+//! without reissuing the others. Each edge shard's listener takes its first host's certificate
+//! as its default and every other one as a listener certificate; an ALB holds 25 besides the
+//! default, so the shard plan (`stacks::shards`) puts at most 26 hosts on one load balancer.
+//! ACM's own quota (2,500 certificates per Region by default) is far above the hosts of a
+//! platform.
 //!
 //! **Query logging** of the public zone is on when the platform lives in us-east-1: Route 53
 //! writes public query logs only to log groups in us-east-1, and a stack can create resources
@@ -44,18 +43,9 @@ pub const QUERY_LOG_POLICY: &str = "QueryLogResourcePolicy";
 pub const QUERY_LOG_REGION: &str = "us-east-1";
 const QUERY_LOG_RETENTION_DAYS: u32 = 365;
 
-/// Certificates an ALB takes besides its default one, before a quota increase.
-pub const LISTENER_CERTIFICATE_QUOTA: usize = 25;
-
 /// Logical id of a host's certificate.
 pub fn certificate_id(host: &str) -> String {
     format!("Certificate{}", pascal(host))
-}
-
-/// Whether the hosts need more listener certificates than an ALB takes by default: the edge
-/// stack then fails until the "Certificates per Application Load Balancer" quota is raised.
-pub fn needs_listener_certificate_quota_increase(p: &Platform) -> bool {
-    p.hosts().len().saturating_sub(1) > LISTENER_CERTIFICATE_QUOTA
 }
 
 /// Route 53's query logs of the created public zone, when the platform lives where they go.
@@ -322,21 +312,12 @@ mod tests {
 
     #[test]
     fn many_hosts_keep_one_certificate_each_within_template_quotas() {
-        // 100 hosts: one ALB routes at most 100 rules, so no platform has more.
         let p = with_hosts(100);
         let s = build(&p);
         assert_eq!(certificates(&s).len(), 100);
         assert!(certificates(&s).iter().all(|c| c.property("SubjectAlternativeNames").is_none()));
         assert!(s.template.outputs.len() <= 200, "{} outputs", s.template.outputs.len());
         assert!(s.template.resources.len() <= 500);
-    }
-
-    #[test]
-    fn listener_certificate_quota_is_flagged_past_26_hosts() {
-        assert!(!needs_listener_certificate_quota_increase(&fixture::acme()));
-        assert!(!needs_listener_certificate_quota_increase(&with_hosts(26)), "default plus 25");
-        assert!(needs_listener_certificate_quota_increase(&with_hosts(27)));
-        assert!(!needs_listener_certificate_quota_increase(&with_hosts(0)));
     }
 
     #[test]

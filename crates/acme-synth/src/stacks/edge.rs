@@ -12,6 +12,7 @@
 use crate::stacks::buckets::{deny_insecure_transport, lifecycle, private_bucket, sse_s3};
 use crate::stacks::legacy::{self, OldHost};
 use crate::stacks::names;
+use crate::stacks::shards::{self, Shard, ShardPlan};
 use crate::{Stack, StackName};
 use acme_cfn::resources::Tag;
 use acme_cfn::resources::ec2::{EgressRule, IngressRule, SecurityGroup, SecurityGroupIngress};
@@ -79,6 +80,8 @@ pub const HTTP_LISTENER: &str = "HttpListener";
 pub const ACCESS_LOG_BUCKET: &str = "AccessLogBucket";
 pub const ACCESS_LOG_BUCKET_POLICY: &str = "AccessLogBucketPolicy";
 pub const WEB_ACL: &str = "WebAcl";
+/// The first shard's output the other shards' load balancers join the WAF by.
+pub const WEB_ACL_OUTPUT: &str = "WebAclArn";
 pub const OLD_SIDE_SECURITY_GROUP: &str = "OldSideSecurityGroup";
 
 /// A target group: one per service port that at least one route sends traffic to.
@@ -186,7 +189,7 @@ const PRIORITY_RANGES: [(u32, u32); 13] = [
 /// slot in the range), which keeps the result a function of the set of routes alone; only
 /// routes that collide can move each other. A repeated host and path keeps its first route.
 pub fn listener_routes(p: &Platform) -> Vec<ListenerRoute<'_>> {
-    rules(p).0
+    rules(p).routes
 }
 
 /// The old side's catch-all rule of a host shared by path: while its services move, the
@@ -206,7 +209,7 @@ impl OldSideRule<'_> {
 }
 
 pub fn old_side_rules(p: &Platform) -> Vec<OldSideRule<'_>> {
-    rules(p).1
+    rules(p).old_side
 }
 
 /// A service's probe rule on a host it shares by path with the old side: requests that
@@ -233,17 +236,22 @@ impl ProbeRule<'_> {
 }
 
 pub fn probe_rules(p: &Platform) -> Vec<ProbeRule<'_>> {
-    rules(p).2
+    rules(p).probes
 }
 
-/// Every rule of the listener with its priority: the routes, the old side's catch-alls and
-/// the probe rules. Probe rules match only requests with the probe header, so they sit in
-/// the first range, ahead of every route, without taking traffic from any.
-fn rules(p: &Platform) -> (Vec<ListenerRoute<'_>>, Vec<OldSideRule<'_>>, Vec<ProbeRule<'_>>) {
+/// The rules of one listener before their priorities: the routes (the first of a repeated
+/// host and path), the old side's catch-alls and the probe rules, of the hosts `on` takes.
+struct RuleKeys<'a> {
+    routes: Vec<(&'a Service, &'a Route, String)>,
+    catch_alls: Vec<&'a str>,
+    probes: Vec<(&'a Service, &'a str)>,
+}
+
+fn rule_keys<'a>(p: &'a Platform, on: &dyn Fn(&str) -> bool) -> RuleKeys<'a> {
     let mut seen = BTreeSet::new();
     let mut routes: Vec<(&Service, &Route, String)> = vec![];
     for service in &p.services {
-        for route in &service.routes {
+        for route in service.routes.iter().filter(|r| on(&r.host)) {
             let key = route_key(route);
             if seen.insert(key.clone()) {
                 routes.push((service, route, key));
@@ -251,12 +259,58 @@ fn rules(p: &Platform) -> (Vec<ListenerRoute<'_>>, Vec<OldSideRule<'_>>, Vec<Pro
         }
     }
     let shared: Vec<OldHost<'_>> =
-        legacy::old_hosts(p).into_iter().filter(OldHost::has_old_side_target_group).collect();
+        legacy::old_hosts(p).into_iter().filter(|h| on(h.host) && h.has_old_side_target_group()).collect();
     let catch_alls: Vec<&str> =
         shared.iter().filter(|h| !seen.contains(&h.host.to_ascii_lowercase())).map(|h| h.host).collect();
     let probes: Vec<(&Service, &str)> =
         shared.iter().flat_map(|h| h.services.iter().map(move |s| (*s, h.host))).collect();
+    RuleKeys { routes, catch_alls, probes }
+}
 
+/// The host of every listener rule of the platform, one entry a rule: what the shard plan
+/// counts against the rules quota.
+pub fn rule_hosts(p: &Platform) -> Vec<&str> {
+    let keys = rule_keys(p, &|_| true);
+    keys.routes
+        .iter()
+        .map(|(_, r, _)| r.host.as_str())
+        .chain(keys.catch_alls.iter().copied())
+        .chain(keys.probes.iter().map(|(_, h)| *h))
+        .collect()
+}
+
+/// The rules of one listener with their priorities.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rules<'a> {
+    pub routes: Vec<ListenerRoute<'a>>,
+    pub old_side: Vec<OldSideRule<'a>>,
+    pub probes: Vec<ProbeRule<'a>>,
+}
+
+/// The rules of one shard's listener. Priorities only need to differ within a listener, so
+/// each shard's are a function of its own routes: at most 100, which every range holds.
+pub fn shard_rules<'a>(p: &'a Platform, shard: &Shard) -> Rules<'a> {
+    let hosts: BTreeSet<&str> = shard.hosts.iter().map(String::as_str).collect();
+    prioritized(rule_keys(p, &|h| hosts.contains(h.to_ascii_lowercase().as_str())))
+}
+
+/// Every rule of every shard.
+fn rules(p: &Platform) -> Rules<'_> {
+    let mut all = Rules::default();
+    for shard in &shards::plan(p).shards {
+        let r = shard_rules(p, shard);
+        all.routes.extend(r.routes);
+        all.old_side.extend(r.old_side);
+        all.probes.extend(r.probes);
+    }
+    all
+}
+
+/// Priorities for one listener's rules. Probe rules match only requests with the probe
+/// header, so they sit in the first range, ahead of every route, without taking traffic
+/// from any.
+fn prioritized(keys: RuleKeys<'_>) -> Rules<'_> {
+    let RuleKeys { routes, catch_alls, probes } = keys;
     // (key, depth) of every rule: the routes, the catch-alls (depth 0), the probes (first range).
     let first_range = PRIORITY_RANGES.len() - 1;
     let keys: Vec<(String, usize)> = routes
@@ -276,8 +330,8 @@ fn rules(p: &Platform) -> (Vec<ListenerRoute<'_>>, Vec<OldSideRule<'_>>, Vec<Pro
         let size = u64::from(hi - lo + 1);
         let home = stable_hash(key) % size;
         let probe = (0..size).map(|step| lo + ((home + step) % size) as u32);
-        // A full range cannot happen within the route quota; fall back to any free slot
-        // rather than fail, at the cost of the ordering guarantee.
+        // A full range cannot happen within the rules quota of one listener; fall back to
+        // any free slot rather than fail, at the cost of the ordering guarantee.
         let slot = probe.chain(1..=50_000).find(|s| !taken.contains(s)).unwrap_or(50_000);
         taken.insert(slot);
         priorities[i] = slot;
@@ -296,7 +350,7 @@ fn rules(p: &Platform) -> (Vec<ListenerRoute<'_>>, Vec<OldSideRule<'_>>, Vec<Pro
         .zip(route_slots)
         .map(|((service, route, _), &priority)| ListenerRoute { service, route, priority })
         .collect();
-    (routes, old_side, probes)
+    Rules { routes, old_side, probes }
 }
 
 /// `host` or `host/path`, lowercased host: what identifies a route on the listener.
@@ -328,14 +382,11 @@ pub fn deregistration_delay(s: &Service) -> u32 {
     if s.websocket { WEBSOCKET_DEREGISTRATION_DELAY_SECONDS } else { DEREGISTRATION_DELAY_SECONDS }
 }
 
-/// The ALB idle timeout: the configured one, raised for WebSocket services.
-pub fn idle_timeout_seconds(p: &Platform) -> u32 {
+/// The idle timeout of a load balancer: the configured one, raised when it carries a
+/// WebSocket service.
+pub fn idle_timeout_seconds(p: &Platform, websocket: bool) -> u32 {
     let configured = p.edge.idle_timeout_seconds.clamp(1, MAX_IDLE_TIMEOUT_SECONDS);
-    if p.services.iter().any(|s| s.websocket && !s.routes.is_empty()) {
-        configured.max(WEBSOCKET_IDLE_TIMEOUT_SECONDS)
-    } else {
-        configured
-    }
+    if websocket { configured.max(WEBSOCKET_IDLE_TIMEOUT_SECONDS) } else { configured }
 }
 
 /// Inclusive port ranges covering `ports`: adjacent ports merged, then the closest
@@ -419,10 +470,13 @@ fn managed_rule(p: &Platform, name: &str, group: &str, priority: u32) -> Rule {
     }
 }
 
-/// The migrated flag of every migrating service (a kept parameter) and the conditions built
-/// on them; returns each old host's "migrated" condition by host.
+/// The migrated flag of every migrating service on `old_hosts` (a kept parameter) and the
+/// conditions built on them; returns each old host's "migrated" condition by host.
 fn migration_conditions(stack: &mut Stack, p: &Platform, old_hosts: &[OldHost<'_>]) -> BTreeMap<String, String> {
-    for service in legacy::migrating_services(p) {
+    // The shard's: a migrating service is routed on an old host, all of whose services share
+    // the host's load balancer.
+    let on_these_hosts = |s: &Service| old_hosts.iter().any(|h| h.services.iter().any(|o| o.name == s.name));
+    for service in legacy::migrating_services(p).into_iter().filter(|s| on_these_hosts(s)) {
         let flag = stack.kept_parameter(
             &legacy::migrated_parameter(&service.name),
             format!(
@@ -545,26 +599,12 @@ fn old_side_security_group(
     Some(Cond::When { condition, value: Expr::att(OLD_SIDE_SECURITY_GROUP, "GroupId") })
 }
 
-pub fn build(p: &Platform) -> Stack {
-    let mut stack = Stack::new(
-        StackName::Edge,
-        format!("{}: internet-facing Application Load Balancer, target groups, WAF and DNS records", p.name),
-    );
-    let vpc = stack.import(StackName::Network, "VpcId", ParameterType::VpcId);
-    let public_subnets = stack.import_list(StackName::Network, "PublicSubnetIds", ParameterType::SubnetIds);
+/// The first shard's share of the edge ([`Shared`]), with the outputs the other shards
+/// import it by.
+fn shared(stack: &mut Stack, p: &Platform, vpc: &Expr) -> Shared {
     let cluster_sg = stack.import(StackName::Cluster, "ClusterSecurityGroupId", ParameterType::SecurityGroupId);
-    let zone = stack.import(StackName::Dns, "HostedZoneId", ParameterType::String);
-    let hosts = p.hosts();
-    let certificates: Vec<Expr> = hosts
-        .iter()
-        .map(|h| stack.import(StackName::Dns, &names::certificate_output(h), ParameterType::String))
-        .collect();
     let logs_key = p.edge.waf.then(|| stack.import(StackName::Keys, "LogsKeyArn", ParameterType::String));
-
     let targets = targets(p);
-    let (routes, old_side_rules, probe_rules) = rules(p);
-    let old_hosts = legacy::old_hosts(p);
-    let host_migrated = migration_conditions(&mut stack, p, &old_hosts);
     // Health checks of a second port's group go to the main port, which must be open too.
     let ports: BTreeSet<u16> = targets.iter().flat_map(|t| [t.port.port, t.service.main_port()]).collect();
     let ranges = port_ranges(&ports, MAX_PORT_RULES);
@@ -599,7 +639,6 @@ pub fn build(p: &Platform) -> Stack {
             .into(),
         );
     }
-    let old_side_group = old_side_security_group(&mut stack.template, p, &old_hosts, &vpc);
     let ingress = [(443, "HTTPS from anywhere"), (80, "HTTP from anywhere, only redirected to HTTPS")]
         .into_iter()
         .map(|(port, description)| IngressRule {
@@ -673,7 +712,156 @@ pub fn build(p: &Platform) -> Stack {
         },
     );
 
-    t.add(
+    if let Some(logs_key) = logs_key {
+        let rate_limit = Rule {
+            name: "RateLimitPerIp".into(),
+            priority: 1,
+            statement: WafStatement {
+                rate_based_statement: Some(RateBasedStatement {
+                    limit: WAF_RATE_LIMIT_PER_5_MIN,
+                    aggregate_key_type: "IP".into(),
+                    evaluation_window_sec: Some(300),
+                }),
+                ..Default::default()
+            },
+            action: Some(RuleAction { block: Some(Empty {}), ..Default::default() }),
+            override_action: None,
+            visibility_config: waf_visibility(format!("{}-RateLimitPerIp", p.name)),
+        };
+        t.add(
+            WEB_ACL,
+            WebAcl {
+                name: None,
+                description: Some(format!("{} public load balancer", p.name)),
+                scope: "REGIONAL".into(),
+                default_action: DefaultAction { allow: Some(Empty {}), block: None },
+                visibility_config: waf_visibility(format!("{}-edge", p.name)),
+                rules: vec![
+                    managed_rule(p, "AmazonIpReputationList", "AWSManagedRulesAmazonIpReputationList", 0),
+                    rate_limit,
+                    // Includes Log4JRCE (CVE-2021-44228), left in force.
+                    managed_rule(p, "KnownBadInputs", "AWSManagedRulesKnownBadInputsRuleSet", 2),
+                    managed_rule(p, "CommonRuleSet", "AWSManagedRulesCommonRuleSet", 3),
+                ],
+            },
+        );
+        t.add(
+            "WafLogGroup",
+            LogGroup {
+                // WAF only logs to groups whose name starts with `aws-waf-logs-`.
+                log_group_name: Some(format!("aws-waf-logs-{}-edge", p.name).into()),
+                retention_in_days: 365,
+                kms_key_id: logs_key,
+            },
+        )
+        .retain();
+        t.add(
+            "WafLogging",
+            LoggingConfiguration {
+                resource_arn: Expr::att(WEB_ACL, "Arn"),
+                // WAF wants the group ARN without the `:*` that `Fn::GetAtt ... Arn` appends.
+                log_destination_configs: vec![Expr::sub(
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${WafLogGroup}",
+                )],
+                // Credentials stay out of the logs.
+                redacted_fields: ["authorization", "cookie"]
+                    .into_iter()
+                    .map(|h| FieldToMatch { single_header: Some(SingleHeader { name: h.into() }) })
+                    .collect(),
+            },
+        );
+    }
+
+    t.output(
+        "LoadBalancerSecurityGroupId",
+        "Security group of the load balancers",
+        Expr::att(SECURITY_GROUP, "GroupId"),
+    );
+    t.output("AccessLogBucketName", "Bucket holding the load balancers' access logs", Expr::r#ref(ACCESS_LOG_BUCKET));
+    if p.edge.waf {
+        t.output(
+            WEB_ACL_OUTPUT,
+            "ARN of the WAF web ACL every load balancer is associated with",
+            Expr::att(WEB_ACL, "Arn"),
+        );
+    }
+    Shared {
+        security_group: Expr::att(SECURITY_GROUP, "GroupId"),
+        access_log_bucket: Expr::r#ref(ACCESS_LOG_BUCKET),
+        web_acl: p.edge.waf.then(|| Expr::att(WEB_ACL, "Arn")),
+    }
+}
+
+/// The first shard's edge stack: the whole edge of a platform that fits one load balancer.
+pub fn build(p: &Platform) -> Stack {
+    let plan = shards::plan(p);
+    build_shard(p, &plan.shards[0])
+}
+
+/// One edge stack per shard of `plan`, in shard order.
+pub fn build_all(p: &Platform, plan: &ShardPlan) -> Vec<Stack> {
+    plan.shards.iter().map(|shard| build_shard(p, shard)).collect()
+}
+
+/// What the shards share, made by the first shard: the security group (one set of rules on
+/// the cluster's group, whatever the number of load balancers), the access-log bucket and
+/// the WAF web ACL. Returns the security group and the bucket, and the WAF ACL if any.
+struct Shared {
+    security_group: Expr,
+    access_log_bucket: Expr,
+    web_acl: Option<Expr>,
+}
+
+/// The edge stack of one shard: its load balancer, listeners, target groups, rules and the
+/// records of its hosts. Shard 0 also holds what the shards share ([`Shared`]); the others
+/// import it from there.
+pub fn build_shard(p: &Platform, shard: &Shard) -> Stack {
+    let index = shard.index;
+    let name = StackName::Edge(index);
+    let mut stack = Stack::new(
+        name,
+        if index == 0 {
+            format!("{}: internet-facing Application Load Balancer, target groups, WAF and DNS records", p.name)
+        } else {
+            format!(
+                "{}: internet-facing Application Load Balancer {} of the edge, its target groups and DNS records",
+                p.name,
+                index + 1
+            )
+        },
+    );
+    let vpc = stack.import(StackName::Network, "VpcId", ParameterType::VpcId);
+    let public_subnets = stack.import_list(StackName::Network, "PublicSubnetIds", ParameterType::SubnetIds);
+    let zone = stack.import(StackName::Dns, "HostedZoneId", ParameterType::String);
+    let hosts: Vec<&str> = shard.hosts.iter().map(String::as_str).collect();
+    let certificates: Vec<Expr> = hosts
+        .iter()
+        .map(|h| stack.import(StackName::Dns, &names::certificate_output(h), ParameterType::String))
+        .collect();
+    let in_shard = |service: &Service| shard.services.contains(&service.name);
+    let targets: Vec<Target<'_>> = targets(p).into_iter().filter(|t| in_shard(t.service)).collect();
+    let Rules { routes, old_side: old_side_rules, probes: probe_rules } = shard_rules(p, shard);
+    let old_hosts: Vec<OldHost<'_>> = legacy::old_hosts(p)
+        .into_iter()
+        .filter(|h| shard.hosts.iter().any(|s| s.eq_ignore_ascii_case(h.host)))
+        .collect();
+    let host_migrated = migration_conditions(&mut stack, p, &old_hosts);
+    let shared = if index == 0 {
+        shared(&mut stack, p, &vpc)
+    } else {
+        let first = StackName::EDGE;
+        Shared {
+            security_group: stack.import(first, "LoadBalancerSecurityGroupId", ParameterType::SecurityGroupId),
+            access_log_bucket: stack.import(first, "AccessLogBucketName", ParameterType::String),
+            web_acl: p.edge.waf.then(|| stack.import(first, WEB_ACL_OUTPUT, ParameterType::String)),
+        }
+    };
+    let output = |base: &str| names::edge_output(index, base);
+
+    let old_side_group = old_side_security_group(&mut stack.template, p, &old_hosts, &vpc);
+    let websocket = targets.iter().any(|t| t.service.websocket);
+    let t = &mut stack.template;
+    let load_balancer = t.add(
         LOAD_BALANCER,
         LoadBalancer {
             name: None,
@@ -681,9 +869,9 @@ pub fn build(p: &Platform) -> Stack {
             scheme: "internet-facing".into(),
             ip_address_type: "ipv4".into(),
             subnets: public_subnets,
-            security_groups: [Expr::att(SECURITY_GROUP, "GroupId").into()].into_iter().chain(old_side_group).collect(),
+            security_groups: [shared.security_group.clone().into()].into_iter().chain(old_side_group).collect(),
             load_balancer_attributes: vec![
-                Attribute::new("idle_timeout.timeout_seconds", idle_timeout_seconds(p).to_string()),
+                Attribute::new("idle_timeout.timeout_seconds", idle_timeout_seconds(p, websocket).to_string()),
                 Attribute::new("routing.http.drop_invalid_header_fields.enabled", "true"),
                 // `defensive` blocks the requests that enable desync (request smuggling)
                 // yet lets merely unusual clients through; `strictest` would also reject
@@ -691,13 +879,15 @@ pub fn build(p: &Platform) -> Stack {
                 Attribute::new("routing.http.desync_mitigation_mode", "defensive"),
                 Attribute::new("deletion_protection.enabled", "true"),
                 Attribute::new("access_logs.s3.enabled", "true"),
-                Attribute::new("access_logs.s3.bucket", Expr::r#ref(ACCESS_LOG_BUCKET)),
+                Attribute::new("access_logs.s3.bucket", shared.access_log_bucket.clone()),
                 Attribute::new("access_logs.s3.prefix", ACCESS_LOG_PREFIX),
             ],
         },
-    )
-    // ELB checks that it may write to the bucket when access logs are switched on.
-    .depends_on(ACCESS_LOG_BUCKET_POLICY);
+    );
+    if index == 0 {
+        // ELB checks that it may write to the bucket when access logs are switched on.
+        load_balancer.depends_on(ACCESS_LOG_BUCKET_POLICY);
+    }
 
     t.add(
         HTTP_LISTENER,
@@ -869,67 +1059,10 @@ pub fn build(p: &Platform) -> Stack {
         .condition(legacy::host_on_old_side(rule.host));
     }
 
-    if let Some(logs_key) = logs_key {
-        let rate_limit = Rule {
-            name: "RateLimitPerIp".into(),
-            priority: 1,
-            statement: WafStatement {
-                rate_based_statement: Some(RateBasedStatement {
-                    limit: WAF_RATE_LIMIT_PER_5_MIN,
-                    aggregate_key_type: "IP".into(),
-                    evaluation_window_sec: Some(300),
-                }),
-                ..Default::default()
-            },
-            action: Some(RuleAction { block: Some(Empty {}), ..Default::default() }),
-            override_action: None,
-            visibility_config: waf_visibility(format!("{}-RateLimitPerIp", p.name)),
-        };
-        t.add(
-            WEB_ACL,
-            WebAcl {
-                name: None,
-                description: Some(format!("{} public load balancer", p.name)),
-                scope: "REGIONAL".into(),
-                default_action: DefaultAction { allow: Some(Empty {}), block: None },
-                visibility_config: waf_visibility(format!("{}-edge", p.name)),
-                rules: vec![
-                    managed_rule(p, "AmazonIpReputationList", "AWSManagedRulesAmazonIpReputationList", 0),
-                    rate_limit,
-                    // Includes Log4JRCE (CVE-2021-44228), left in force.
-                    managed_rule(p, "KnownBadInputs", "AWSManagedRulesKnownBadInputsRuleSet", 2),
-                    managed_rule(p, "CommonRuleSet", "AWSManagedRulesCommonRuleSet", 3),
-                ],
-            },
-        );
+    if let Some(web_acl) = &shared.web_acl {
         t.add(
             "WebAclAssociation",
-            WebAclAssociation { resource_arn: Expr::r#ref(LOAD_BALANCER), web_acl_arn: Expr::att(WEB_ACL, "Arn") },
-        );
-        t.add(
-            "WafLogGroup",
-            LogGroup {
-                // WAF only logs to groups whose name starts with `aws-waf-logs-`.
-                log_group_name: Some(format!("aws-waf-logs-{}-edge", p.name).into()),
-                retention_in_days: 365,
-                kms_key_id: logs_key,
-            },
-        )
-        .retain();
-        t.add(
-            "WafLogging",
-            LoggingConfiguration {
-                resource_arn: Expr::att(WEB_ACL, "Arn"),
-                // WAF wants the group ARN without the `:*` that `Fn::GetAtt ... Arn` appends.
-                log_destination_configs: vec![Expr::sub(
-                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${WafLogGroup}",
-                )],
-                // Credentials stay out of the logs.
-                redacted_fields: ["authorization", "cookie"]
-                    .into_iter()
-                    .map(|h| FieldToMatch { single_header: Some(SingleHeader { name: h.into() }) })
-                    .collect(),
-            },
+            WebAclAssociation { resource_arn: Expr::r#ref(LOAD_BALANCER), web_acl_arn: web_acl.clone() },
         );
     }
 
@@ -964,24 +1097,18 @@ pub fn build(p: &Platform) -> Stack {
         }
     }
 
-    t.output("LoadBalancerArn", "ARN of the public Application Load Balancer", Expr::r#ref(LOAD_BALANCER));
-    t.output("LoadBalancerDnsName", "DNS name of the load balancer", Expr::att(LOAD_BALANCER, "DNSName"));
+    t.output(output("LoadBalancerArn"), "ARN of the public Application Load Balancer", Expr::r#ref(LOAD_BALANCER));
+    t.output(output("LoadBalancerDnsName"), "DNS name of the load balancer", Expr::att(LOAD_BALANCER, "DNSName"));
     t.output(
-        "LoadBalancerFullName",
+        output("LoadBalancerFullName"),
         "app/<name>/<id>: the LoadBalancer dimension of its CloudWatch metrics",
         Expr::att(LOAD_BALANCER, "LoadBalancerFullName"),
     );
     t.output(
-        "LoadBalancerCanonicalHostedZoneId",
+        output("LoadBalancerCanonicalHostedZoneId"),
         "Route 53 zone of the load balancer's DNS name, for alias records",
         Expr::att(LOAD_BALANCER, "CanonicalHostedZoneID"),
     );
-    t.output(
-        "LoadBalancerSecurityGroupId",
-        "Security group of the load balancer",
-        Expr::att(SECURITY_GROUP, "GroupId"),
-    );
-    t.output("AccessLogBucketName", "Bucket holding the load balancer's access logs", Expr::r#ref(ACCESS_LOG_BUCKET));
     stack
 }
 
@@ -998,15 +1125,7 @@ mod tests {
         Route { host: host.into(), path: path.map(Into::into), port }
     }
 
-    /// A copy of the fixture's `web` service under another name, with these routes.
-    fn service(p: &Platform, name: &str, routes: Vec<Route>) -> Service {
-        let mut s = p.services[0].clone();
-        s.name = name.into();
-        s.namespace = name.into();
-        s.routes = routes;
-        s.websocket = false;
-        s
-    }
+    use crate::stacks::testing::service_like as service;
 
     fn prop<'a>(r: &'a Resource, path: &str) -> &'a Value {
         r.property(path).unwrap_or_else(|| panic!("no property {path}"))
@@ -1624,5 +1743,76 @@ mod tests {
         assert!(stack.template.resources.len() <= 500, "{} resources", stack.template.resources.len());
         assert!(stack.template.parameters.len() <= 200);
         assert!(stack.template.outputs.len() <= 200);
+    }
+
+    /// The fixture with 26 more services on hosts of their own: two load balancers.
+    fn two_shards() -> (Platform, ShardPlan) {
+        let mut p = without_legacy();
+        for i in 0..26 {
+            let s = service(&p, &format!("extra{i}"), vec![route(&format!("extra{i}.acme.example.com"), None, 8080)]);
+            p.services.push(s);
+        }
+        let plan = shards::plan(&p);
+        assert_eq!(plan.shards.len(), 2);
+        (p, plan)
+    }
+
+    #[test]
+    fn a_second_shard_takes_the_first_shards_security_group_log_bucket_and_waf() {
+        let (p, plan) = two_shards();
+        let stacks = build_all(&p, &plan);
+        let (first, second) = (&stacks[0], &stacks[1]);
+        assert_eq!(second.name, StackName::Edge(1));
+        for id in [SECURITY_GROUP, ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY, WEB_ACL, "WafLogGroup"] {
+            assert!(first.template.resources.contains_key(id), "the first shard holds {id}");
+            assert!(!second.template.resources.contains_key(id), "the second shard has its own {id}");
+        }
+        let imported: Vec<(&str, StackName)> = second.inputs.iter().map(|i| (i.output.as_str(), i.from)).collect();
+        for output in ["LoadBalancerSecurityGroupId", "AccessLogBucketName", WEB_ACL_OUTPUT] {
+            assert!(imported.contains(&(output, StackName::EDGE)), "{output}: {imported:?}");
+            assert!(first.template.outputs.contains_key(output));
+        }
+        let lb = resource(second, LOAD_BALANCER);
+        assert_eq!(prop(lb, "SecurityGroups.0"), &json!({ "Ref": "LoadBalancerSecurityGroupId" }));
+        let association = resource(second, "WebAclAssociation");
+        assert_eq!(prop(association, "WebACLArn"), &json!({ "Ref": WEB_ACL_OUTPUT }));
+        // Its own outputs carry the shard's number; its hosts' records and certificates are its own.
+        assert!(second.template.outputs.contains_key("Edge2LoadBalancerArn"));
+        assert!(second.template.outputs.contains_key("Edge2LoadBalancerFullName"));
+        let shard_hosts = &plan.shards[1].hosts;
+        let records: Vec<&str> = second
+            .template
+            .resources_of_type("AWS::Route53::RecordSet")
+            .map(|(_, r)| prop(r, "Name").as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(records, shard_hosts.iter().map(String::as_str).collect::<Vec<_>>());
+        let first_records = first.template.resources_of_type("AWS::Route53::RecordSet").count();
+        assert_eq!(first_records + records.len(), p.hosts().len(), "every host has one record, on its shard");
+        let certificate = prop(resource(second, HTTPS_LISTENER), "Certificates.0.CertificateArn");
+        assert_eq!(certificate, &json!({ "Ref": names::certificate_output(&shard_hosts[0]) }));
+        // Target groups follow their services.
+        for (id, _) in target_groups(second) {
+            let service = plan.shards[1].services.iter().any(|s| {
+                id == &names::target_group(p.service(s).expect("service"), &p.service(s).expect("service").ports[0])
+            });
+            assert!(service, "{id} is not of a service on the second shard");
+        }
+    }
+
+    #[test]
+    fn each_shards_rule_priorities_are_its_own_and_a_single_shard_keeps_todays() {
+        let (p, plan) = two_shards();
+        // The first shard's rules are those of a platform without the second shard's hosts.
+        let only_first = Platform {
+            services: p.services.iter().filter(|s| plan.of_service(&s.name) != Some(1)).cloned().collect(),
+            ..p.clone()
+        };
+        let first: BTreeMap<String, u32> =
+            shard_rules(&p, &plan.shards[0]).routes.iter().map(|r| (route_key(r.route), r.priority)).collect();
+        assert_eq!(first, priorities(&only_first));
+        let second = shard_rules(&p, &plan.shards[1]);
+        assert_eq!(second.routes.len(), plan.shards[1].hosts.len());
+        let all = listener_routes(&p);
+        assert_eq!(all.len(), first.len() + second.routes.len());
     }
 }

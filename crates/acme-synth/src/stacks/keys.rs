@@ -657,7 +657,7 @@ mod tests {
         let p = acme_spec::fixture::acme();
         let keys = build(&p);
         let mut seen = BTreeSet::new();
-        for stack in crate::stacks::build_all(&p) {
+        for stack in crate::synthesize(&p).stacks {
             for (id, r) in &stack.template.resources {
                 if r.resource_type == "AWS::IAM::Role" {
                     seen.extend(role_key_uses(&keys, &stack.name.to_string(), id, r));

@@ -36,7 +36,7 @@ pub const FINAL_WEIGHT: u32 = 100;
 
 /// Set identifier of the stack's own record of a migrated host: the edge stack's name.
 pub fn final_set(p: &Platform) -> String {
-    names::stack(&p.name, StackName::Edge)
+    names::stack(&p.name, StackName::EDGE)
 }
 
 /// The TXT record where the migration writes what it intends on `host` (the step, since

@@ -19,6 +19,7 @@ pub mod network;
 pub mod observability;
 pub mod registry;
 pub mod services;
+pub mod shards;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -48,14 +49,14 @@ pub fn no_egress() -> EgressRule {
 }
 
 /// Every stack of the platform, in dependency order.
-pub fn build_all(p: &Platform) -> Vec<Stack> {
+pub fn build_all(p: &Platform, shards: &shards::ShardPlan) -> Vec<Stack> {
     // The ci stack comes third in deploy order, but is built last: the rights of the role
     // that deploys the other stacks follow from what they hold.
     let mut stacks = vec![keys::build(p), network::build(p), dns::build(p), cluster::build(p), registry::build(p)];
     if p.database.is_some() {
         stacks.push(data::build(p));
     }
-    stacks.push(edge::build(p));
+    stacks.extend(edge::build_all(p, shards));
     stacks.push(services::build(p));
     stacks.push(observability::build(p));
     if p.database.is_some() {

@@ -49,6 +49,13 @@ pub fn target_group_output(service: &acme_spec::Service, port: &acme_spec::Servi
     format!("{}Arn", target_group(service, port))
 }
 
+/// Output `base` of edge shard `shard`: the first shard's outputs keep their names
+/// (`LoadBalancerArn`), the others carry the shard's number (`Edge2LoadBalancerArn`), since
+/// output names are unique across a platform.
+pub fn edge_output(shard: u16, base: &str) -> String {
+    if shard == 0 { base.to_owned() } else { format!("Edge{}{base}", shard + 1) }
+}
+
 /// DNS output carrying the ARN of the certificate for one host.
 pub fn certificate_output(host: &str) -> String {
     format!("Certificate{}Arn", acme_cfn::pascal(host))

@@ -7,6 +7,7 @@
 
 use crate::stacks::buckets::{deny_insecure_transport, lifecycle, private_bucket, sse_kms, sse_s3};
 use crate::stacks::edge::{self, Target, stable_hash};
+use crate::stacks::{names, shards};
 use crate::{Stack, StackName};
 use acme_cfn::resources::cloudtrail::Trail;
 use acme_cfn::resources::cloudwatch::{Alarm, Dashboard, Dimension, Metric, MetricDataQuery, MetricStat};
@@ -18,7 +19,7 @@ use acme_cfn::resources::sns::{Subscription, Topic, TopicPolicy};
 use acme_cfn::{Expr, ExprList, ParameterType};
 use acme_spec::{Database, Engine, Platform};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const ALERT_TOPIC: &str = "AlertTopic";
 pub const TRAIL: &str = "Trail";
@@ -59,8 +60,14 @@ impl TargetAlarm {
 
 /// The load balancer's own 5xx rate (no healthy target, timeouts): what the front door of a
 /// migration is judged by, while the load balancer still forwards to the old side.
-pub fn load_balancer_error_alarm(p: &Platform) -> String {
-    format!("{}-alb-5xx-rate", p.name)
+/// One alarm a load balancer: `<platform>-alb-5xx-rate` for the first, `-alb-2-` on.
+pub fn load_balancer_error_alarm(p: &Platform, shard: u16) -> String {
+    format!("{}-{}-5xx-rate", p.name, alb_slug(shard))
+}
+
+/// `alb` for the first load balancer, `alb-2` for the second: in alarm names.
+fn alb_slug(shard: u16) -> String {
+    if shard == 0 { "alb".to_owned() } else { format!("alb-{}", shard + 1) }
 }
 
 /// `<platform>-<target slug>-5xx-rate` and the like: alarm names are the contract between
@@ -90,14 +97,24 @@ pub fn build(p: &Platform) -> Stack {
     let logs_key = stack.import(StackName::Keys, "LogsKeyArn", ParameterType::String);
     let cluster_name = stack.import(StackName::Cluster, "ClusterName", ParameterType::String);
     let cluster_arn = stack.import(StackName::Cluster, "ClusterArn", ParameterType::String);
-    let load_balancer = stack.import(StackName::Edge, "LoadBalancerFullName", ParameterType::String);
+    let plan = shards::plan(p);
+    let load_balancers: BTreeMap<u16, Expr> = plan
+        .shards
+        .iter()
+        .map(|s| {
+            let name = names::edge_output(s.index, "LoadBalancerFullName");
+            (s.index, stack.import(s.stack, &name, ParameterType::String))
+        })
+        .collect();
     let targets = edge::targets(p);
-    // `targetgroup/<name>/<id>`, the TargetGroup dimension, is the ARN's last `:` field.
-    let target_dimensions: Vec<Expr> = targets
+    // (TargetGroup, LoadBalancer) dimensions of each target group: `targetgroup/<name>/<id>`
+    // is the ARN's last `:` field; the load balancer is its shard's.
+    let target_dimensions: Vec<(Expr, Expr)> = targets
         .iter()
         .map(|t| {
-            let arn = stack.import(StackName::Edge, &t.output(), ParameterType::String);
-            Expr::select(5, ExprList::Split(":".into(), arn))
+            let shard = plan.of_service(&t.service.name).unwrap_or(0);
+            let arn = stack.import(StackName::Edge(shard), &t.output(), ParameterType::String);
+            (Expr::select(5, ExprList::Split(":".into(), arn)), load_balancers[&shard].clone())
         })
         .collect();
     let database =
@@ -232,9 +249,11 @@ pub fn build(p: &Platform) -> Stack {
     .depends_on(TRAIL_BUCKET_POLICY);
 
     // Alarms.
-    let lb_dimension = || Dimension::new("LoadBalancer", load_balancer.clone());
-    t.add(
-        "LoadBalancer5xxRateAlarm",
+    for (&shard, load_balancer) in &load_balancers {
+        let lb_dimension = || Dimension::new("LoadBalancer", load_balancer.clone());
+        let id = |base: &str| names::edge_output(shard, base);
+        t.add(
+        id("LoadBalancer5xxRateAlarm"),
         Alarm {
             metrics: error_rate("HTTPCode_ELB_5XX_Count", vec![lb_dimension()]),
             evaluation_periods: 3,
@@ -245,29 +264,39 @@ pub fn build(p: &Platform) -> Stack {
             treat_missing_data: "notBreaching".into(),
             ..alarm(
                 &topic,
-                load_balancer_error_alarm(p),
+                load_balancer_error_alarm(p, shard),
                 "More than 5% of requests answered 5xx by the load balancer itself (no healthy target, timeouts, ...)",
             )
         },
     );
-    t.add(
-        "LoadBalancerLatencyAlarm",
-        Alarm {
-            namespace: Some("AWS/ApplicationELB".into()),
-            metric_name: Some("TargetResponseTime".into()),
-            dimensions: vec![lb_dimension()],
-            extended_statistic: Some("p99".into()),
-            period: Some(300),
-            evaluation_periods: 3,
-            datapoints_to_alarm: Some(3),
-            threshold: 2.0,
-            comparison_operator: "GreaterThanThreshold".into(),
-            treat_missing_data: "notBreaching".into(),
-            ..alarm(&topic, format!("{}-alb-p99-latency", p.name), "p99 target response time above 2 s for 15 minutes")
-        },
-    );
-    for (target, dimension) in targets.iter().zip(&target_dimensions) {
-        let dimensions = || vec![Dimension::new("TargetGroup", dimension.clone()), lb_dimension()];
+        t.add(
+            id("LoadBalancerLatencyAlarm"),
+            Alarm {
+                namespace: Some("AWS/ApplicationELB".into()),
+                metric_name: Some("TargetResponseTime".into()),
+                dimensions: vec![lb_dimension()],
+                extended_statistic: Some("p99".into()),
+                period: Some(300),
+                evaluation_periods: 3,
+                datapoints_to_alarm: Some(3),
+                threshold: 2.0,
+                comparison_operator: "GreaterThanThreshold".into(),
+                treat_missing_data: "notBreaching".into(),
+                ..alarm(
+                    &topic,
+                    format!("{}-{}-p99-latency", p.name, alb_slug(shard)),
+                    "p99 target response time above 2 s for 15 minutes",
+                )
+            },
+        );
+    }
+    for (target, (dimension, load_balancer)) in targets.iter().zip(&target_dimensions) {
+        let dimensions = || {
+            vec![
+                Dimension::new("TargetGroup", dimension.clone()),
+                Dimension::new("LoadBalancer", load_balancer.clone()),
+            ]
+        };
         let id = target.logical_id();
         t.add(
             format!("{id}UnhealthyAlarm"),
@@ -339,7 +368,7 @@ pub fn build(p: &Platform) -> Stack {
             dashboard_body: dashboard_body(
                 &targets,
                 &target_dimensions,
-                &load_balancer,
+                &load_balancers,
                 database.as_ref().map(|(_, id)| id),
                 &cluster_name,
             ),
@@ -635,20 +664,32 @@ fn widget(x: u32, y: u32, title: &str, region: &Value, stat: &str, metrics: Vec<
 /// The dashboard: load balancer, target groups, database and cluster, two widgets a row.
 fn dashboard_body(
     targets: &[Target<'_>],
-    target_dimensions: &[Expr],
-    load_balancer: &Expr,
+    target_dimensions: &[(Expr, Expr)],
+    load_balancers: &BTreeMap<u16, Expr>,
     database: Option<&Expr>,
     cluster: &Expr,
 ) -> Expr {
     let mut doc = JsonWithExprs { exprs: vec![] };
     let region = doc.value(&Expr::pseudo("Region"));
-    let lb = doc.value(load_balancer);
-    let tgs: Vec<(String, Value)> =
-        targets.iter().zip(target_dimensions).map(|(t, d)| (t.slug(), doc.value(d))).collect();
-    let alb = |name: &str, extra: Value| json!(["AWS/ApplicationELB", name, "LoadBalancer", lb, extra]);
+    let lbs: Vec<(u16, Value)> = load_balancers.iter().map(|(&n, lb)| (n, doc.value(lb))).collect();
+    let tgs: Vec<(String, Value, Value)> =
+        targets.iter().zip(target_dimensions).map(|(t, (d, lb))| (t.slug(), doc.value(d), doc.value(lb))).collect();
+    // One line a load balancer; the label names the shard when there is more than one.
+    let alb = |name: &str, label: &str, stat: Option<&str>| -> Vec<Value> {
+        lbs.iter()
+            .map(|(n, lb)| {
+                let label = if lbs.len() == 1 { label.to_owned() } else { format!("{label} ({})", alb_slug(*n)) };
+                let mut extra = json!({ "label": label });
+                if let Some(stat) = stat {
+                    extra["stat"] = json!(stat);
+                }
+                json!(["AWS/ApplicationELB", name, "LoadBalancer", lb, extra])
+            })
+            .collect()
+    };
     let per_target = |name: &str| -> Vec<Value> {
         tgs.iter()
-            .map(|(slug, tg)| json!(["AWS/ApplicationELB", name, "TargetGroup", tg, "LoadBalancer", lb, { "label": slug }]))
+            .map(|(slug, tg, lb)| json!(["AWS/ApplicationELB", name, "TargetGroup", tg, "LoadBalancer", lb, { "label": slug }]))
             .collect()
     };
 
@@ -659,11 +700,12 @@ fn dashboard_body(
             "Load balancer requests and 5xx",
             &region,
             "Sum",
-            vec![
-                alb("RequestCount", json!({ "label": "requests" })),
-                alb("HTTPCode_ELB_5XX_Count", json!({ "label": "5xx from the load balancer" })),
-                alb("HTTPCode_Target_5XX_Count", json!({ "label": "5xx from services" })),
-            ],
+            [
+                alb("RequestCount", "requests", None),
+                alb("HTTPCode_ELB_5XX_Count", "5xx from the load balancer", None),
+                alb("HTTPCode_Target_5XX_Count", "5xx from services", None),
+            ]
+            .concat(),
         ),
         widget(
             12,
@@ -671,10 +713,7 @@ fn dashboard_body(
             "Target response time",
             &region,
             "p99",
-            vec![
-                alb("TargetResponseTime", json!({ "stat": "p50", "label": "p50" })),
-                alb("TargetResponseTime", json!({ "stat": "p99", "label": "p99" })),
-            ],
+            [alb("TargetResponseTime", "p50", Some("p50")), alb("TargetResponseTime", "p99", Some("p99"))].concat(),
         ),
         widget(0, 6, "Requests by service", &region, "Sum", per_target("RequestCount")),
         widget(12, 6, "5xx by service", &region, "Sum", per_target("HTTPCode_Target_5XX_Count")),

@@ -2,6 +2,7 @@
 
 use crate::Stack;
 use acme_cfn::Resource;
+use acme_spec::{Platform, Route, Service};
 use serde_json::{Value, json};
 
 pub fn resource<'a>(s: &'a Stack, id: &str) -> &'a Resource {
@@ -16,4 +17,15 @@ pub fn prop<'a>(s: &'a Stack, id: &str, path: &str) -> &'a Value {
 /// A `Ref` to a parameter (or pseudo parameter), as it renders.
 pub fn param(name: &str) -> Value {
     json!({ "Ref": name })
+}
+
+/// A copy of the platform's first service (the fixture's `web`) under another name, with
+/// these routes and no WebSocket.
+pub fn service_like(p: &Platform, name: &str, routes: Vec<Route>) -> Service {
+    let mut s = p.services[0].clone();
+    s.name = name.into();
+    s.namespace = name.into();
+    s.routes = routes;
+    s.websocket = false;
+    s
 }

@@ -70,8 +70,23 @@ pub fn variants() -> Vec<(&'static str, Platform)> {
         }
         legacy.hosts.remove("chat.acme.example.com");
     }
+    // Past one load balancer's 26 hosts: 26 more services on hosts of their own, the last
+    // few holding WebSocket connections, so a second shard (edge-2) carries some of them.
+    let mut two_load_balancers = base.clone();
+    for i in 0..26 {
+        let mut s = base.services[1].clone();
+        s.name = format!("extra{i}");
+        s.namespace = s.name.clone();
+        s.uses = vec![];
+        s.talks_to = vec![];
+        s.websocket = i >= 23;
+        s.routes =
+            vec![acme_spec::Route { host: format!("extra{i}.acme.example.com"), path: None, port: s.main_port() }];
+        two_load_balancers.services.push(s);
+    }
     vec![
         ("acme", base),
+        ("two-load-balancers", two_load_balancers),
         ("new-platform", new_platform),
         ("old-side", old_side),
         ("shared-namespace", shared_namespace),

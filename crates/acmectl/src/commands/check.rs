@@ -5,7 +5,7 @@ use crate::cli::{CheckArgs, Global, OutputFormat};
 use crate::exit::{Code, Failure};
 use acme_check::Report;
 use acme_check::guard::RuleFile;
-use acme_spec::{Platform, Source};
+use acme_spec::{Placement, Platform, Source};
 use acme_synth::Artifacts;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +20,15 @@ pub struct Checked {
 /// The pipeline every gated verb runs. Bad acme.yaml, overrides, accepts or rule files are
 /// input failures (exit 2) placed at their line.
 pub fn evaluate(file: &Path, rule_dirs: &[PathBuf]) -> Result<Checked, Failure> {
+    evaluate_placed(file, rule_dirs, &Placement::default())
+}
+
+/// [`evaluate`] for a platform whose services the account has on the load balancers of
+/// `placement`.
+pub fn evaluate_placed(file: &Path, rule_dirs: &[PathBuf], placement: &Placement) -> Result<Checked, Failure> {
     let source = Source::read(file).map_err(|e| Failure::Input(e.into()))?;
-    let platform = source.load().map_err(|e| Failure::Input(e.into()))?;
+    let mut platform = source.load().map_err(|e| Failure::Input(e.into()))?;
+    platform.placement = placement.clone();
     let mut artifacts = acme_synth::synthesize(&platform);
     artifacts.apply_overrides(&platform.overrides).map_err(|issues| Failure::Input(source.invalid(issues).into()))?;
     let rules = rule_files(file, &platform, rule_dirs)?;

@@ -32,6 +32,8 @@ pub fn run(global: &Global, args: &DeployArgs) -> Result<Code, Failure> {
             "no terminal to confirm the deploy on; nothing was changed"
         )));
     }
+    // The account's load balancers hold their services: synthesized again where they differ.
+    let checked = super::place(checked, &args.plan.file, &args.rules, &args.plan.aws)?;
     // The gate: nothing changes while a finding stands that acme.yaml does not accept.
     if !checked.report.passed() {
         super::check::print(global.output, &checked, Path::new("out"));
@@ -274,8 +276,13 @@ async fn kubernetes(
         .cloned()
         .collect();
     if !routed.is_empty() {
-        // Routed services take their target groups from the edge stack, so `select` has read it.
-        let outputs = selection.outputs.get(&acme_synth::StackName::Edge).cloned().unwrap_or_default();
+        // Routed services take their target groups from their edge stacks, so `select` has read those.
+        let outputs: BTreeMap<String, String> = selection
+            .outputs
+            .iter()
+            .filter(|(stack, _)| stack.edge_shard().is_some())
+            .flat_map(|(_, o)| o.clone())
+            .collect();
         let mut last = String::new();
         let mut report = |targets: &[acme_aws::status::Targets]| {
             let line: Vec<String> =

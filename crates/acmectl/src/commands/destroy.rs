@@ -8,7 +8,7 @@ use acme_aws::{Deployer, Error, Stop};
 use acme_synth::stacks::keys;
 
 pub fn run(global: &Global, args: &DestroyArgs) -> Result<Code, Failure> {
-    let checked = super::load(&args.file, &[])?;
+    let checked = super::load_placed(&args.file, &[], &args.aws)?;
     let (platform, artifacts) = (checked.platform, checked.artifacts);
     if !args.yes && !super::interactive() {
         return Err(Failure::Input(miette::miette!(

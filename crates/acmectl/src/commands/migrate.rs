@@ -43,7 +43,7 @@ fn plan_verb(global: &Global, args: &MigratePlanArgs) -> Result<Code, Failure> {
 }
 
 fn run_verb(global: &Global, args: &MigrateRunArgs, command: acme_migrate::Command) -> Result<Code, Failure> {
-    let platform = super::load(&args.target.file, &[])?.platform;
+    let platform = super::load_placed(&args.target.file, &[], &args.target.aws)?.platform;
     let mut plan = service_plan(&platform, &args.service, &args.target.file)?;
     if let Some(steps) = &args.steps {
         plan.steps = steps_flag(steps)?;
@@ -96,7 +96,7 @@ fn run_verb(global: &Global, args: &MigrateRunArgs, command: acme_migrate::Comma
 }
 
 fn status_verb(global: &Global, args: &MigrateStatusArgs) -> Result<Code, Failure> {
-    let platform = super::load(&args.target.file, &[])?.platform;
+    let platform = super::load_placed(&args.target.file, &[], &args.target.aws)?.platform;
     let plans = match &args.service {
         Some(s) => vec![service_plan(&platform, s, &args.target.file)?],
         None => plan(&platform),
@@ -137,7 +137,7 @@ fn status_verb(global: &Global, args: &MigrateStatusArgs) -> Result<Code, Failur
 }
 
 fn pause_verb(global: &Global, args: &MigratePauseArgs) -> Result<Code, Failure> {
-    let platform = super::load(&args.target.file, &[])?.platform;
+    let platform = super::load_placed(&args.target.file, &[], &args.target.aws)?.platform;
     let plan = service_plan(&platform, &args.service, &args.target.file)?;
     let given = super::parameters(&args.target.parameters)?;
     super::runtime()?.block_on(async {
@@ -157,7 +157,7 @@ fn pause_verb(global: &Global, args: &MigratePauseArgs) -> Result<Code, Failure>
 }
 
 fn rollback_verb(global: &Global, args: &MigrateRollbackArgs) -> Result<Code, Failure> {
-    let platform = super::load(&args.target.file, &[])?.platform;
+    let platform = super::load_placed(&args.target.file, &[], &args.target.aws)?.platform;
     let plan = service_plan(&platform, &args.service, &args.target.file)?;
     let given = super::parameters(&args.target.parameters)?;
     super::runtime()?.block_on(async {
@@ -183,7 +183,7 @@ fn rollback_verb(global: &Global, args: &MigrateRollbackArgs) -> Result<Code, Fa
 }
 
 fn finalize_verb(global: &Global, args: &MigrateFinalizeArgs) -> Result<Code, Failure> {
-    let checked = super::load(&args.target.file, &[])?;
+    let checked = super::load_placed(&args.target.file, &[], &args.target.aws)?;
     if !checked.report.passed() {
         super::check::print(global.output, &checked, Path::new("out"));
         return Err(Failure::Gate(miette::miette!(
@@ -213,7 +213,7 @@ fn finalize_verb(global: &Global, args: &MigrateFinalizeArgs) -> Result<Code, Fa
                 return Err(Failure::Refused(miette::miette!("not confirmed; nothing was changed")));
             }
         }
-        let edge = acme_synth::stacks::names::stack(&platform.name, acme_synth::StackName::Edge);
+        let edge = acme_synth::stacks::names::stack(&platform.name, acme_synth::StackName::EDGE);
         let display = crate::progress::Display::new(super::interactive() && text, &[edge]);
         let shown = display.clone();
         let deployer = acme_aws::Deployer::new(&sdk).with_progress(move |e| shown.on(e));
@@ -234,7 +234,7 @@ fn finalize_verb(global: &Global, args: &MigrateFinalizeArgs) -> Result<Code, Fa
 }
 
 fn report_verb(global: &Global, args: &MigrateReportArgs) -> Result<Code, Failure> {
-    let platform = super::load(&args.target.file, &[])?.platform;
+    let platform = super::load_placed(&args.target.file, &[], &args.target.aws)?.platform;
     let window = duration_flag("--window", &args.window)?;
     if window < Duration::from_secs(3600) {
         return Err(input("--window: at least 1h, e.g. --window 24h or --window 7d"));

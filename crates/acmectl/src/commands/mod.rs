@@ -22,17 +22,56 @@ use std::path::{Path, PathBuf};
 /// The platform of `file` as `synth` makes it (overrides applied) and its check report; a
 /// platform CloudFormation cannot hold is bad input.
 pub fn load(file: &Path, rules: &[PathBuf]) -> Result<check::Checked, Failure> {
-    let checked = check::evaluate(file, rules)?;
-    let excess = checked.artifacts.quota_excess();
-    if !excess.is_empty() {
-        return Err(Failure::Input(miette::miette!(
-            help = "split the platform in two, or give fewer services their own role or bucket",
-            "{} describes a platform CloudFormation cannot deploy:\n  {}",
-            file.display(),
-            excess.join("\n  ")
-        )));
+    deployable(file, check::evaluate(file, rules)?)
+}
+
+/// [`load`] for a verb that talks to AWS: the platform as the account has it sharded. Each
+/// service stays on the load balancer its edge stack is deployed in (`Platform::placement`);
+/// a new platform, or one whose services are where a new one would put them, is synthesized
+/// once.
+pub fn load_placed(file: &Path, rules: &[PathBuf], aws: &AwsArgs) -> Result<check::Checked, Failure> {
+    place(load(file, rules)?, file, rules, aws)
+}
+
+/// `checked` (of `file` and `rules`) synthesized again with the account's placement, when
+/// that shards it otherwise: see [`load_placed`].
+pub fn place(
+    checked: check::Checked,
+    file: &Path,
+    rules: &[PathBuf],
+    aws: &AwsArgs,
+) -> Result<check::Checked, Failure> {
+    let placement = runtime()?.block_on(async {
+        let sdk = sdk(aws, &checked.platform).await;
+        // Who the caller is, first: no credentials or an unreachable endpoint is told plainly.
+        acme_aws::preflight::caller(&sdk).await?;
+        acme_aws::Deployer::new(&sdk).placement(&checked.platform).await
+    })?;
+    let platform = Platform { placement: placement.clone(), ..checked.platform.clone() };
+    if acme_synth::stacks::shards::plan(&platform) == checked.artifacts.shards {
+        return Ok(check::Checked { platform, ..checked });
     }
+    deployable(file, check::evaluate_placed(file, rules, &placement)?)
+}
+
+/// `checked`, unless CloudFormation or the load balancers cannot hold its platform (bad input).
+fn deployable(file: &Path, checked: check::Checked) -> Result<check::Checked, Failure> {
+    refuse_excess(file, &checked.artifacts.quota_excess())?;
     Ok(checked)
+}
+
+/// Bad input when a stack or a load balancer would pass its quotas (`Artifacts::limits`).
+pub fn refuse_excess(file: &Path, excess: &[String]) -> Result<(), Failure> {
+    if excess.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Input(miette::miette!(
+        help = "each load balancer's line says its fix; a stack over CloudFormation's quotas: give fewer \
+                services their own role or bucket, or split the platform in two",
+        "{} describes a platform AWS cannot deploy:\n  {}",
+        file.display(),
+        excess.join("\n  ")
+    )))
 }
 
 /// The async runtime the AWS verbs run on.
@@ -59,11 +98,11 @@ pub async fn sdk(aws: &AwsArgs, platform: &Platform) -> aws_config::SdkConfig {
 pub fn request(artifacts: &Artifacts, args: &PlanArgs) -> Result<Request, Failure> {
     let mut only = BTreeSet::new();
     for name in &args.stacks {
-        let Some(stack) = StackName::ALL.iter().find(|s| s.as_str() == name) else {
-            let names: Vec<&str> = artifacts.plan.stacks.iter().map(|s| s.name.as_str()).collect();
+        let Some(stack) = StackName::parse(name).filter(|s| artifacts.stack(*s).is_some()) else {
+            let names: Vec<String> = artifacts.plan.stacks.iter().map(|s| s.name.to_string()).collect();
             return Err(Failure::Input(miette::miette!("--stack {name}: no such stack; one of: {}", names.join(", "))));
         };
-        only.insert(*stack);
+        only.insert(stack);
     }
     let parameters = parameters(&args.parameters)?;
     let role_arn = args.cfn_role_arn.clone().filter(|r| !r.trim().is_empty());

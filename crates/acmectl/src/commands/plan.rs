@@ -8,7 +8,7 @@ use acme_aws::{Allowances, Deployer, Event};
 use std::collections::BTreeMap;
 
 pub fn run(global: &Global, args: &PlanArgs) -> Result<Code, Failure> {
-    let checked = super::load(&args.file, &[])?;
+    let checked = super::load_placed(&args.file, &[], &args.aws)?;
     let (platform, artifacts) = (checked.platform, checked.artifacts);
     let request = super::request(&artifacts, args)?;
     super::runtime()?.block_on(async {
@@ -47,6 +47,7 @@ pub fn run(global: &Global, args: &PlanArgs) -> Result<Code, Failure> {
         match global.output {
             OutputFormat::Json | OutputFormat::Sarif => {
                 let mut v = render::plan_json(&plan, &account, &dangers);
+                v["load_balancers"] = serde_json::to_value(&artifacts.shards).unwrap_or_default();
                 v["kubernetes"] = match &kube {
                     Ok(k) => serde_json::to_value(k).unwrap_or_default(),
                     Err(why) => serde_json::json!({ "unavailable": why }),
@@ -56,6 +57,7 @@ pub fn run(global: &Global, args: &PlanArgs) -> Result<Code, Failure> {
             }
             OutputFormat::Text => {
                 print!("{}", render::plan_text(&plan, &dangers));
+                print!("{}", render::shard_plan_text(&artifacts.shards));
                 match &kube {
                     Ok(k) => print!("{}", render::kube_plan_text(k)),
                     Err(why) => println!("Kubernetes: not planned: {why}"),

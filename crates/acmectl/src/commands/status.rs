@@ -11,7 +11,7 @@ use std::time::Duration;
 const DRIFT_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub fn run(global: &Global, args: &StatusArgs) -> Result<Code, Failure> {
-    let checked = super::load(&args.file, &[])?;
+    let checked = super::load_placed(&args.file, &[], &args.aws)?;
     let (platform, artifacts) = (checked.platform, checked.artifacts);
     super::runtime()?.block_on(async {
         let sdk = super::sdk(&args.aws, &platform).await;

@@ -8,14 +8,7 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
     let checked = check::evaluate(&args.file, &args.rules)?;
     let (platform, artifacts, report) = (&checked.platform, &checked.artifacts, &checked.report);
     let limits = artifacts.limits();
-    if !limits.quota_excess.is_empty() {
-        return Err(Failure::Input(miette::miette!(
-            help = "split the platform in two, or give fewer services their own role or bucket",
-            "{} describes a platform CloudFormation cannot deploy:\n  {}",
-            args.file.display(),
-            limits.quota_excess.join("\n  ")
-        )));
-    }
+    super::refuse_excess(&args.file, &limits.quota_excess)?;
     // The gate: nothing is written while a finding stands that acme.yaml does not accept.
     if !report.passed() || global.output == OutputFormat::Sarif {
         check::print(global.output, &checked, &args.out);
@@ -55,6 +48,7 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
                 "accepted": report.accepted.iter().map(|a| json!({ "rule": a.finding.rule, "location": a.finding.location.to_string(), "reason": a.reason })).collect::<Vec<_>>(),
                 "unused_accepts": report.unused_accepts,
                 "staged_through_s3": too_large,
+                "load_balancers": artifacts.shards,
             });
             println!("{summary:#}");
         }
@@ -71,9 +65,10 @@ pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
                 args.out.display()
             );
             for (i, wave) in artifacts.plan.waves.iter().enumerate() {
-                let names: Vec<&str> = wave.iter().map(|s| s.as_str()).collect();
+                let names: Vec<String> = wave.iter().map(ToString::to_string).collect();
                 println!("  wave {}: {}", i + 1, names.join(", "));
             }
+            print!("{}", crate::render::shard_plan_text(&artifacts.shards));
             for a in &report.accepted {
                 println!("  accepted {} on {}: {}", a.finding.rule, a.finding.location, a.reason);
             }
