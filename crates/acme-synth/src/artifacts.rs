@@ -35,7 +35,7 @@ pub fn synthesize(platform: &Platform) -> Artifacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
     /// Every quota a stack exceeds: such a platform cannot deploy, so synthesis reports it
-    /// instead of writing it.
+    /// instead of writing it. (What no load balancer can hold is `ShardPlan::excess`.)
     pub quota_excess: Vec<String>,
     /// The stacks too large to send inline: `acmectl deploy` stages them in S3 (up to 1 MB).
     /// They are valid CloudFormation, so synthesis writes them and
@@ -52,7 +52,6 @@ impl Artifacts {
     /// them.
     pub fn limits(&self) -> Limits {
         let mut limits = Limits::default();
-        limits.quota_excess.extend(self.shards.excess.iter().cloned());
         for s in &self.stacks {
             let value = s.template.to_value();
             let yaml = acme_cfn::yaml::to_string(&value);

@@ -182,6 +182,61 @@ fn a_platform_over_cloudformation_quotas_is_refused_before_writing() {
     assert!(!dir.path().join("over").exists());
 }
 
+/// A platform of `hosts` services on hosts of their own, and `paths` services by path on www.
+fn hosts_and_paths(hosts: usize, paths: usize) -> String {
+    let mut y = String::from(
+        "name: big\nregion: us-east-1\ndomain: big.example.com\nnetwork: { cidr: 10.0.0.0/16, zones: 3 }\n\
+         cluster: { version: \"1.34\" }\nalerts: { email: [ops@big.example.com] }\n\
+         ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/big-jenkins-agent\"] }\nservices:\n",
+    );
+    for i in 0..hosts {
+        y.push_str(&format!(
+            "  - {{ name: svc{i}, port: 8080, health: {{ path: /healthz }}, routes: [{{ host: h{i}.big.example.com }}] }}\n"
+        ));
+    }
+    for i in 0..paths {
+        y.push_str(&format!(
+            "  - {{ name: www{i}, port: 8080, health: {{ path: /healthz }}, routes: [{{ host: www.big.example.com, path: /p{i} }}] }}\n"
+        ));
+    }
+    y
+}
+
+#[test]
+fn synth_shards_the_load_balancers_and_refuses_a_host_no_load_balancer_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("wide.yaml"), hosts_and_paths(30, 100)).expect("write");
+    let out = acmectl(&["synth", "-f", "wide.yaml", "-o", "wide", "--output", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let shards = summary["load_balancers"]["shards"].as_array().expect("shards");
+    let hosts: Vec<usize> = shards.iter().map(|s| s["hosts"].as_array().map_or(0, Vec::len)).collect();
+    // 30 hosts of one rule each fill the first (26 hosts) and start the second; www's 100 paths
+    // take a load balancer of their own.
+    assert_eq!(hosts, [26, 4, 1], "{summary:#}");
+    assert_eq!(shards[2]["stack"], "edge-3");
+    assert_eq!(shards[2]["load"]["rules"], 100);
+    assert_eq!(summary["load_balancers"]["quotas"]["hosts"], 26);
+    for stack in ["edge", "edge-2", "edge-3"] {
+        assert!(dir.path().join(format!("wide/cloudformation/{stack}.yaml")).exists(), "{stack}");
+    }
+    let text = acmectl(&["synth", "-f", "wide.yaml", "-o", "wide"], dir.path());
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("3 load balancers (each ALB's quotas: 26 hosts, 100 rules"), "{stdout}");
+    assert!(stdout.contains("edge-3"), "{stdout}");
+
+    // The 101st path on www: refused at its line, nothing written.
+    std::fs::write(dir.path().join("over.yaml"), hosts_and_paths(30, 101)).expect("write");
+    let out = acmectl(&["synth", "-f", "over.yaml", "-o", "over"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("over.yaml:139:"), "the line of the 101st path: {err}");
+    assert!(err.contains("services[130].routes[0]"), "{err}");
+    assert!(err.contains("101 listener rules, over the quota of 100"), "{err}");
+    assert!(err.contains("a host cannot span load balancers"), "{err}");
+    assert!(!dir.path().join("over").exists());
+}
+
 // --- diagram ---------------------------------------------------------------------------------
 
 const DIAGRAM_FILES: [&str; 4] = ["architecture.mmd", "architecture.svg", "traffic-flow.mmd", "traffic-flow.svg"];

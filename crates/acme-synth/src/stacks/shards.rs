@@ -113,7 +113,7 @@ pub struct ShardPlan {
     /// services the account has on two load balancers that now share a host. Each names the
     /// hosts, the quota and the fix.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub excess: Vec<String>,
+    pub excess: Vec<Excess>,
     /// The quotas each shard is measured against.
     pub quotas: Load,
     #[serde(skip)]
@@ -140,6 +140,34 @@ impl ShardPlan {
     pub fn shard(&self, index: u16) -> Option<&Shard> {
         self.shards.iter().find(|s| s.index == index)
     }
+}
+
+/// Why hosts cannot be placed, at the route of acme.yaml that made it so: the last one (in
+/// file order) of the services concerned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Excess {
+    /// Field path, `services[12].routes[0]`.
+    pub field: String,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Excess {
+    pub fn issue(&self) -> acme_spec::Issue {
+        acme_spec::Issue { field: self.field.clone(), message: self.message.clone(), help: self.fix.clone() }
+    }
+}
+
+impl std::fmt::Display for Excess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at {})\n  fix: {}", self.message, self.field, self.fix)
+    }
+}
+
+/// The last route of the last of `services` (indexes into the file's services).
+fn last_route(p: &Platform, services: impl Iterator<Item = usize>) -> String {
+    let Some(si) = services.max() else { return "services".to_owned() };
+    format!("services[{si}].routes[{}]", p.services[si].routes.len().saturating_sub(1))
 }
 
 /// A group of hosts that must share a load balancer.
@@ -252,16 +280,21 @@ pub fn plan(p: &Platform) -> ShardPlan {
         prior.sort_unstable();
         let Some(&(shard, _)) = prior.first() else { continue };
         if let Some(&(other, name)) = prior.iter().find(|(n, _)| *n != shard) {
-            excess.push(format!(
-                "{} share a load balancer now, but the account has {} on {} and {name} on {}: moving one would \
-                 re-create its target groups and records\n  fix: route the services of {} on hosts of one load \
-                 balancer, or remove the route that links them",
-                names(g),
-                prior[0].1,
-                StackName::Edge(shard),
-                StackName::Edge(other),
-                names(g),
-            ));
+            excess.push(Excess {
+                field: last_route(p, g.services.iter().copied()),
+                message: format!(
+                    "{} share a load balancer now, but the account has {} on {} and {name} on {}: moving one \
+                     would re-create its target groups and records",
+                    names(g),
+                    prior[0].1,
+                    StackName::Edge(shard),
+                    StackName::Edge(other),
+                ),
+                fix: format!(
+                    "route the services of {} on hosts of one load balancer, or remove the route that links them",
+                    names(g)
+                ),
+            });
         }
         shard_of_group[gi] = Some(shard);
         let l = loads.entry(shard).or_default();
@@ -306,20 +339,24 @@ pub fn plan(p: &Platform) -> ShardPlan {
         if over.is_empty() {
             continue;
         }
-        let alone = groups
+        let here = groups
             .iter()
             .zip(&shard_of_group)
             .filter(|(_, n)| **n == Some(s.index))
             .map(|(g, _)| g)
             .collect::<Vec<_>>();
-        let fix = if alone.len() == 1 {
+        let fix = if here.len() == 1 {
             "a host cannot span load balancers, nor can a service's hosts: route some of its paths (or \
              services) under a host of their own"
         } else {
             "its groups of hosts grew past the room left for growth: route the new paths under a host of \
              their own, which acmectl places on another load balancer"
         };
-        excess.push(format!("{} (hosts {}): {}\n  fix: {fix}", s.stack, s.hosts.join(", "), over.join(", ")));
+        excess.push(Excess {
+            field: last_route(p, here.iter().flat_map(|g| g.services.iter().copied())),
+            message: format!("{} (hosts {}): {}", s.stack, s.hosts.join(", "), over.join(", ")),
+            fix: fix.to_owned(),
+        });
     }
     let quotas = Load {
         hosts: quotas::HOSTS,
@@ -395,7 +432,7 @@ mod tests {
     }
 
     fn assert_within_quotas(plan: &ShardPlan) {
-        assert_eq!(plan.excess, Vec::<String>::new());
+        assert_eq!(plan.excess, Vec::<Excess>::new());
         for s in &plan.shards {
             assert!(s.load.excess().is_empty(), "{}: {:?}", s.stack, s.load);
         }
@@ -439,7 +476,8 @@ mod tests {
 
         let plan101 = plan(&paths_on_one_host(101));
         assert_eq!(plan101.excess.len(), 1, "{:?}", plan101.excess);
-        let excess = &plan101.excess[0];
+        let excess = &plan101.excess[0].to_string();
+        assert_eq!(plan101.excess[0].field, "services[100].routes[0]", "the 101st path");
         assert!(excess.contains("www.acme.example.com"), "{excess}");
         assert!(excess.contains("101 listener rules, over the quota of 100"), "{excess}");
         assert!(excess.contains("101 target groups, over the quota of 100"), "{excess}");
@@ -473,7 +511,7 @@ mod tests {
         let groups: Vec<usize> = plan.shards.iter().map(|s| s.load.target_groups).collect();
         assert_eq!(groups, [80, 20]);
         let plan101 = super::plan(&paths_on_one_host(101));
-        assert!(plan101.excess[0].contains("101 target groups"), "{:?}", plan101.excess);
+        assert!(plan101.excess[0].message.contains("101 target groups"), "{:?}", plan101.excess);
     }
 
     #[test]
@@ -529,7 +567,7 @@ mod tests {
         assert_eq!(p.placement.shards["s26"], 1);
         p.services[26].routes.push(route("h0.acme.example.com", Some("/s26")));
         let plan = plan(&p);
-        let conflict = plan.excess.iter().find(|e| e.contains("s0 on edge and s26 on edge-2"));
+        let conflict = plan.excess.iter().map(ToString::to_string).find(|e| e.contains("s0 on edge and s26 on edge-2"));
         let conflict = conflict.unwrap_or_else(|| panic!("{:?}", plan.excess));
         assert!(conflict.contains("h0.acme.example.com, h26.acme.example.com share a load balancer now"), "{conflict}");
         assert!(conflict.contains("fix:"), "{conflict}");
@@ -559,8 +597,9 @@ mod tests {
         }
         let plan = plan(&p);
         assert_eq!(plan.shards.len(), 1, "nothing moved");
-        assert!(plan.excess[0].contains("101 listener rules"), "{:?}", plan.excess);
-        assert!(plan.excess[0].contains("fix: its groups of hosts grew"), "{:?}", plan.excess);
+        assert!(plan.excess[0].message.contains("101 listener rules"), "{:?}", plan.excess);
+        assert!(plan.excess[0].fix.starts_with("its groups of hosts grew"), "{:?}", plan.excess);
+        assert_eq!(plan.excess[0].field, "services[100].routes[0]", "the route that grew it");
     }
 
     #[test]

@@ -54,21 +54,27 @@ pub fn place(
     deployable(file, check::evaluate_placed(file, rules, &placement)?)
 }
 
-/// `checked`, unless CloudFormation or the load balancers cannot hold its platform (bad input).
+/// `checked`, unless the load balancers or CloudFormation cannot hold its platform (bad input).
 fn deployable(file: &Path, checked: check::Checked) -> Result<check::Checked, Failure> {
-    refuse_excess(file, &checked.artifacts.quota_excess())?;
+    refuse_excess(file, &checked)?;
     Ok(checked)
 }
 
-/// Bad input when a stack or a load balancer would pass its quotas (`Artifacts::limits`).
-pub fn refuse_excess(file: &Path, excess: &[String]) -> Result<(), Failure> {
+/// Bad input when no load balancer can hold some hosts (placed at the route of acme.yaml that
+/// made it so), or a stack would pass CloudFormation's quotas.
+pub fn refuse_excess(file: &Path, checked: &check::Checked) -> Result<(), Failure> {
+    let shards = &checked.artifacts.shards.excess;
+    if !shards.is_empty() {
+        let issues = shards.iter().map(acme_synth::stacks::shards::Excess::issue).collect();
+        return Err(Failure::Input(checked.source.invalid(issues).into()));
+    }
+    let excess = checked.artifacts.quota_excess();
     if excess.is_empty() {
         return Ok(());
     }
     Err(Failure::Input(miette::miette!(
-        help = "each load balancer's line says its fix; a stack over CloudFormation's quotas: give fewer \
-                services their own role or bucket, or split the platform in two",
-        "{} describes a platform AWS cannot deploy:\n  {}",
+        help = "give fewer services their own role or bucket, or split the platform in two",
+        "{} describes a platform CloudFormation cannot deploy:\n  {}",
         file.display(),
         excess.join("\n  ")
     )))

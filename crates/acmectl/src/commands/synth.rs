@@ -7,8 +7,8 @@ use serde_json::json;
 pub fn run(global: &Global, args: &SynthArgs) -> Result<Code, Failure> {
     let checked = check::evaluate(&args.file, &args.rules)?;
     let (platform, artifacts, report) = (&checked.platform, &checked.artifacts, &checked.report);
+    super::refuse_excess(&args.file, &checked)?;
     let limits = artifacts.limits();
-    super::refuse_excess(&args.file, &limits.quota_excess)?;
     // The gate: nothing is written while a finding stands that acme.yaml does not accept.
     if !report.passed() || global.output == OutputFormat::Sarif {
         check::print(global.output, &checked, &args.out);
