@@ -1,7 +1,8 @@
 //! A platform past one load balancer's 26 hosts, deployed to moto's server on 127.0.0.1: two
 //! edge stacks, one ALB each, every host's record on its own shard's load balancer. Read
 //! back, the account's placement is the shard plan's; a service added at the top of the
-//! file then moves no other service, and both edge stacks change by additions only.
+//! file then moves no other service, and both edge stacks change by additions only; destroy
+//! finds both.
 //!
 //! As in `moto_deploy.rs`, moto skips ACM certificates (requested through ACM's API here and
 //! passed as the dns stack's outputs) and WAFv2 (the web ACL's ARN is a stand-in), and the
@@ -153,6 +154,15 @@ fn a_platform_of_two_load_balancers_deploys_and_keeps_its_placement() {
         assert!(newcomer("AWS::Route53::RecordSet", "RecordNewcomerAcmeExampleCom"), "{changes:#?}");
         assert!(changes.iter().all(|c| c.split(' ').nth(1) == Some("Add")), "only additions: {changes:#?}");
         let _ = plan.discard(&deployer).await;
+
+        // destroy finds both load balancers' stacks, the second before the first it reads.
+        let teardown = deployer.teardown(&artifacts, &sdk).await.expect("teardown");
+        let order: Vec<&str> = teardown.stacks.iter().map(|d| d.stack_name.as_str()).collect();
+        let position =
+            |name: &str| order.iter().position(|n| *n == name).unwrap_or_else(|| panic!("{name}: {order:?}"));
+        assert!(position("acme-edge-2") < position("acme-edge"), "{order:?}");
+        let first = teardown.stacks.iter().find(|d| d.stack_name == "acme-edge").expect("edge");
+        assert!(first.read_by.contains(&StackName::Edge(1)), "{:?}", first.read_by);
     });
     drop(moto);
 }

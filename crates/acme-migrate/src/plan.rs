@@ -392,4 +392,26 @@ mod tests {
         p.services[1].migration.probe.path = Some("/api/status".into());
         assert_eq!(by_name(&p, "api").tracks[0].probe_path, "/api/status");
     }
+
+    #[test]
+    fn a_service_on_the_second_load_balancer_is_migrated_there() {
+        let mut p = fixture::acme();
+        let template = p.service("auth").expect("auth").clone();
+        for i in 0..26 {
+            let mut s = template.clone();
+            s.name = format!("extra{i}");
+            s.namespace = s.name.clone();
+            s.routes[0].host = format!("extra{i}.acme.example.com");
+            p.services.push(s);
+        }
+        // One of them moves from the old side, which the second load balancer carries.
+        let host = "extra25.acme.example.com".to_owned();
+        let side = p.legacy.as_ref().and_then(|l| l.hosts.get("auth.acme.example.com")).cloned().expect("auth's side");
+        p.legacy.as_mut().expect("legacy").hosts.insert(host.clone(), side);
+        let plan = by_name(&p, "extra25");
+        assert_eq!(plan.edge, StackName::Edge(1));
+        assert_eq!(plan.front_door_alarms, ["acme-alb-2-5xx-rate"]);
+        assert_eq!(plan.hosts(), [host.as_str()]);
+        assert_eq!(by_name(&p, "auth").edge, StackName::EDGE);
+    }
 }

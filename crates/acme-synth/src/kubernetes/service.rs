@@ -133,4 +133,22 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_service_on_the_second_load_balancer_binds_to_that_shards_target_group() {
+        let p = crate::stacks::testing::with_own_hosts(26);
+        let shards = crate::stacks::shards::plan(&p);
+        assert_eq!(shards.of_service("extra25"), Some(1));
+        let manifests = crate::kubernetes::manifests(&p, &Values::placeholders());
+        let arn = |service: &str| {
+            let (_, objects) = manifests.services.iter().find(|(name, _)| name == service).expect("service");
+            objects
+                .iter()
+                .map(Object::to_value)
+                .find(|o| o["kind"] == "TargetGroupBinding")
+                .map(|o| o["spec"]["targetGroupARN"].clone())
+        };
+        assert_eq!(arn("extra25"), Some(json!("${edge-2.Extra25TargetGroupArn}")));
+        assert_eq!(arn("extra0"), Some(json!("${edge.Extra0TargetGroupArn}")));
+    }
 }

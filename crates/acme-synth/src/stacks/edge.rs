@@ -1747,11 +1747,7 @@ mod tests {
 
     /// The fixture with 26 more services on hosts of their own: two load balancers.
     fn two_shards() -> (Platform, ShardPlan) {
-        let mut p = without_legacy();
-        for i in 0..26 {
-            let s = service(&p, &format!("extra{i}"), vec![route(&format!("extra{i}.acme.example.com"), None, 8080)]);
-            p.services.push(s);
-        }
+        let p = crate::stacks::testing::with_own_hosts(26);
         let plan = shards::plan(&p);
         assert_eq!(plan.shards.len(), 2);
         (p, plan)

@@ -1003,4 +1003,20 @@ mod tests {
         let size = acme_cfn::yaml::to_string(&t.to_value()).len();
         assert!(size <= 1_000_000, "template of {size} bytes is over CloudFormation's 1 MB limit");
     }
+
+    #[test]
+    fn each_load_balancer_has_its_alarms_and_each_target_group_its_shards_dimension() {
+        let p = crate::stacks::testing::with_own_hosts(26);
+        let stack = build(&p);
+        assert_eq!(prop(resource(&stack, "LoadBalancer5xxRateAlarm"), "AlarmName"), "acme-alb-5xx-rate");
+        let second = resource(&stack, "Edge2LoadBalancer5xxRateAlarm");
+        assert_eq!(prop(second, "AlarmName"), "acme-alb-2-5xx-rate");
+        assert_eq!(load_balancer_error_alarm(&p, 1), "acme-alb-2-5xx-rate");
+        assert!(stack.template.resources.contains_key("Edge2LoadBalancerLatencyAlarm"));
+        let lb_of = |id: &str| prop(resource(&stack, id), "Dimensions.1.Value").clone();
+        assert_eq!(lb_of("Extra25TargetGroupUnhealthyAlarm"), json!({ "Ref": "Edge2LoadBalancerFullName" }));
+        assert_eq!(lb_of("Extra0TargetGroupUnhealthyAlarm"), json!({ "Ref": "LoadBalancerFullName" }));
+        let imported: Vec<(&str, StackName)> = stack.inputs.iter().map(|i| (i.output.as_str(), i.from)).collect();
+        assert!(imported.contains(&("Extra25TargetGroupArn", StackName::Edge(1))), "{imported:?}");
+    }
 }

@@ -29,3 +29,15 @@ pub fn service_like(p: &Platform, name: &str, routes: Vec<Route>) -> Service {
     s.websocket = false;
     s
 }
+
+/// The fixture without an old side, with `n` more services on hosts of their own
+/// (`extra<i>.acme.example.com`): past 23 of them, a second load balancer.
+pub fn with_own_hosts(n: usize) -> Platform {
+    let mut p = Platform { legacy: None, ..acme_spec::fixture::acme() };
+    for i in 0..n {
+        let route = Route { host: format!("extra{i}.acme.example.com"), path: None, port: 8080 };
+        let s = service_like(&p, &format!("extra{i}"), vec![route]);
+        p.services.push(s);
+    }
+    p
+}
