@@ -56,3 +56,14 @@ fn one_guard_file_over_every_template(bencher: divan::Bencher) {
     let files = [RuleFile { path: "policies/org.guard".into(), text: GUARD.into() }];
     bencher.bench(|| guard::evaluate(divan::black_box(&files), &artifacts).map(|e| e.findings.len()));
 }
+
+/// Every built-in rule over the artifacts of 250 to 1,000 services on a fifth as many hosts.
+#[divan::bench(args = [250, 500, 1000])]
+fn builtin_rules_over_services(bencher: divan::Bencher, services: usize) {
+    let text = acme_spec::fixture::large_yaml(services, services / 5);
+    let platform = acme_spec::load_str("acme.yaml", &text).expect("valid");
+    let artifacts = acme_synth::synthesize(&platform);
+    bencher.bench(|| {
+        acme_check::check(&platform, divan::black_box(&artifacts), Default::default()).map(|r| r.findings.len())
+    });
+}

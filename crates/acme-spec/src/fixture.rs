@@ -118,3 +118,54 @@ pub fn acme() -> Platform {
         placement: Placement::default(),
     }
 }
+
+/// acme.yaml text of a platform of `services` services over `hosts` hosts, the shape of a
+/// large company: the first `hosts` services each own a host, the rest are routed by path on
+/// them; every third calls the one before, every tenth uses the database, every twentieth a
+/// bucket of its own, every twenty-fifth holds WebSocket connections. For benchmarks and
+/// scale tests.
+pub fn large_yaml(services: usize, hosts: usize) -> String {
+    use std::fmt::Write;
+    let mut y = String::from(
+        "name: big\nregion: us-east-1\ndomain: big.example.com\nnetwork: { cidr: 10.0.0.0/16, zones: 3 }\n\
+         cluster: { version: \"1.34\" }\n\
+         database: { engine: postgres, version: \"17\", class: db.r7g.large, storage_gb: 100 }\n\
+         alerts: { email: [ops@big.example.com] }\n\
+         ci: { provider: jenkins, agent_roles: [\"arn:aws:iam::111122223333:role/big-jenkins-agent\"] }\nservices:\n",
+    );
+    for i in 0..services {
+        let host = format!("h{}.big.example.com", i % hosts.max(1));
+        let _ = writeln!(y, "  - name: svc{i}\n    port: 8080\n    health: {{ path: /healthz }}");
+        if i < hosts {
+            let _ = writeln!(y, "    routes: [{{ host: {host} }}]");
+        } else {
+            let _ = writeln!(y, "    routes: [{{ host: {host}, path: /s{i} }}]");
+        }
+        if i % 25 == 0 {
+            let _ = writeln!(y, "    websocket: true");
+        }
+        if i > 0 && i % 3 == 0 {
+            let _ = writeln!(y, "    talks_to: [svc{}]", i - 1);
+        }
+        let uses: Vec<&str> = [(i % 10 == 0, "database"), (i % 20 == 0, "{ bucket: files }")]
+            .into_iter()
+            .filter(|u| u.0)
+            .map(|u| u.1)
+            .collect();
+        if !uses.is_empty() {
+            let _ = writeln!(y, "    uses: [{}]", uses.join(", "));
+        }
+    }
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_large_platform_is_valid_with_its_services_and_hosts() {
+        let p = crate::load_str("acme.yaml", &super::large_yaml(100, 20)).expect("valid");
+        assert_eq!(p.services.len(), 100);
+        assert_eq!(p.hosts().len(), 20);
+        assert!(p.services.iter().any(|s| s.websocket));
+    }
+}

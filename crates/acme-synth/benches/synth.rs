@@ -55,3 +55,11 @@ fn two_hundred_service_file(bencher: divan::Bencher) {
     let text = two_hundred_services();
     bencher.bench(|| synth_text(divan::black_box(&text)));
 }
+
+/// The scale issue's platform: 1,000 services on 200 hosts (13 load balancers), with
+/// databases, buckets, WebSocket services and calls; growth with the number of services.
+#[divan::bench(args = [250, 500, 1000])]
+fn services_over_a_fifth_as_many_hosts(bencher: divan::Bencher, services: usize) {
+    let text = acme_spec::fixture::large_yaml(services, services / 5);
+    bencher.bench(|| synth_text(divan::black_box(&text)));
+}
